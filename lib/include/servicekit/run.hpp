@@ -1,0 +1,33 @@
+#pragma once
+/// @file
+/// Running a service: under its manager, or in the foreground.
+
+#include <servicekit/config.hpp>
+#include <servicekit/export.hpp>
+#include <servicekit/service.hpp>
+
+namespace servicekit {
+
+/// run() returned after a clean stop.
+inline constexpr int exit_success = 0;
+/// start() or stop() threw, the config is invalid, or the service asked for it.
+inline constexpr int exit_failure = 1;
+/// stop() did not return within config::stop_timeout; the process ends with
+/// this code without running destructors (the service is hung).
+inline constexpr int exit_stop_timeout = 124;
+
+/// Runs `svc` until it is told to stop, and returns the process's exit code.
+///
+/// Under a service manager (detected from the environment: systemd's
+/// NOTIFY_SOCKET / INVOCATION_ID / SYSTEMD_EXEC_PID, launchd's
+/// XPC_SERVICE_NAME, the Windows SCM) it reports readiness and stopping to the
+/// manager and logs to the platform's log. Otherwise it logs to the terminal
+/// and stops on Ctrl+C / SIGINT / SIGTERM (Ctrl+Break on Windows); SIGHUP
+/// calls reload(). Works as PID 1 of a container (handlers are installed
+/// explicitly; as PID 1 it also reaps orphaned children).
+///
+/// Blocks the calling thread, which must be the main thread; call it once per
+/// process. The service's callbacks run on this thread.
+SERVICEKIT_EXPORT int run(const config& cfg, service& svc);
+
+}  // namespace servicekit

@@ -1,0 +1,228 @@
+#include <servicekit/cli.hpp>
+#include <servicekit/controller.hpp>
+#include <servicekit/error.hpp>
+#include <servicekit/log.hpp>
+#include <servicekit/run.hpp>
+#include <servicekit/version.hpp>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace po = boost::program_options;
+
+namespace servicekit::cli {
+
+namespace {
+
+struct verb_info {
+    std::string_view name, help;
+};
+
+constexpr std::array<verb_info, 8> verbs{{
+    {"install", "install the service and enable it per its start type (--force: replace an installed one)"},
+    {"uninstall", "stop the service and remove every trace of it"},
+    {"start", "start the installed service and wait until it runs"},
+    {"stop", "stop the service and wait until it has stopped"},
+    {"restart", "stop and start the service"},
+    {"status", "print the state; exit 0 running, 3 not running, 4 not installed (--json)"},
+    {"run", "run the service in this process: in the foreground, or under its manager (the default)"},
+    {"print-config", "print what install would write, change nothing"},
+}};
+
+class usage_error : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::string program_name(int argc, char** argv) {
+    if (argc < 1 || argv[0] == nullptr) return "service";
+    std::string p = argv[0];
+    const auto slash = p.find_last_of("/\\");
+    if (slash != std::string::npos) p.erase(0, slash + 1);
+    if (p.size() > 4 && p.compare(p.size() - 4, 4, ".exe") == 0) p.resize(p.size() - 4);
+    return p;
+}
+
+int exit_code_for(errc e) {
+    switch (e) {
+        case errc::invalid_config: return invalid_config;
+        case errc::permission_denied: return permission_denied;
+        case errc::not_installed: return not_installed;
+        case errc::not_supported: return not_supported;
+        default: return failure;
+    }
+}
+
+std::string json_string(std::string_view s) {
+    std::string out = "\"";
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) out += fmt::format("\\u{:04x}", c);
+                else out += ch;
+        }
+    }
+    return out + '"';
+}
+
+po::options_description option_table(std::optional<std::string>* name, std::optional<std::string>* level,
+                                      bool* help, bool* version, bool* user, bool* force, bool* json) {
+    po::options_description opts("Options");
+    opts.add_options()
+        ("help,h", po::bool_switch(help), "print this help and exit")
+        ("version", po::bool_switch(version), "print the version and exit")
+        ("name", po::value<std::string>()->notifier([name](const std::string& v) { *name = v; }),
+         "the instance's service name (run several instances of one program)")
+        ("user", po::bool_switch(user), "a per-user service (systemd --user, a launchd agent)")
+        ("log-level", po::value<std::string>()->notifier([level](const std::string& v) { *level = v; }),
+         "trace, debug, info, warn, error, critical or off")
+        ("force", po::bool_switch(force), "install: replace an installed service in place")
+        ("json", po::bool_switch(json), "status: print JSON");
+    return opts;
+}
+
+void print_help(const std::string& prog, const config& cfg, const po::options_description& opts) {
+    std::string text = fmt::format("Usage: {} [options] [command] [-- service arguments...]\n", prog);
+    if (!cfg.description.empty()) text += "\n" + cfg.description + "\n";
+    text += "\nCommands:\n";
+    for (const auto& v : verbs) text += fmt::format("  {:<14}{}\n", v.name, v.help);
+    std::cout << text << '\n' << opts
+              << "\nEverything after '--' is handed to the service verbatim.\n"
+                 "Exit status: 0 ok, 1 failure, 2 usage, 3 not supported, 4 permission denied,\n"
+                 "5 not installed, 6 invalid configuration; status: 0 running, 3 not running,\n"
+                 "4 not installed.\n";
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv, config cfg, service& svc) {
+    const std::string prog = program_name(argc, argv);
+    std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+
+    std::optional<std::vector<std::string>> service_args;
+    if (const auto dashdash = std::find(args.begin(), args.end(), "--"); dashdash != args.end()) {
+        service_args.emplace(dashdash + 1, args.end());
+        args.erase(dashdash, args.end());
+    }
+
+    std::optional<std::string> name, level;
+    bool help = false, version = false, user = false, force = false, json = false;
+    const auto opts = option_table(&name, &level, &help, &version, &user, &force, &json);
+    po::options_description hidden;
+    hidden.add_options()("command", po::value<std::vector<std::string>>());
+    po::options_description all;
+    all.add(opts).add(hidden);
+    po::positional_options_description positional;
+    positional.add("command", -1);
+
+    std::string verb = "run";
+    try {
+        po::variables_map vm;
+        const auto style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
+        po::store(po::command_line_parser(args).options(all).positional(positional).style(style).run(), vm);
+        po::notify(vm);
+        if (vm.count("command")) {
+            const auto& words = vm["command"].as<std::vector<std::string>>();
+            verb = words.front();
+            if (std::none_of(verbs.begin(), verbs.end(), [&](const verb_info& v) { return v.name == verb; }))
+                throw usage_error(fmt::format("unknown command '{}'", verb));
+            if (words.size() > 1)
+                throw usage_error(fmt::format("unexpected argument '{}' (service arguments go after '--')", words[1]));
+        }
+        if (force && verb != "install") throw usage_error("--force goes with install");
+        if (json && verb != "status") throw usage_error("--json goes with status");
+        if (level) {
+            const auto parsed_level = parse_log_level(*level);
+            if (!parsed_level)
+                throw usage_error(fmt::format("--log-level '{}' is not one of trace, debug, info, warn, error, critical, off", *level));
+            cfg.log_level = *parsed_level;
+        }
+    } catch (const po::error& e) {
+        std::fprintf(stderr, "%s: %s; try '%s --help'\n", prog.c_str(), e.what(), prog.c_str());
+        return usage;
+    } catch (const usage_error& e) {
+        std::fprintf(stderr, "%s: %s; try '%s --help'\n", prog.c_str(), e.what(), prog.c_str());
+        return usage;
+    }
+
+    if (help) {
+        print_help(prog, cfg, opts);
+        return ok;
+    }
+    if (version) {
+        std::cout << prog << " (servicekit " SERVICEKIT_VERSION ")\n";
+        return ok;
+    }
+    if (name) cfg.name = *name;
+    if (user) cfg.scope = scope::user;
+    if (service_args) cfg.arguments = std::move(*service_args);
+
+    const std::string who = cfg.name.empty() ? prog : cfg.name;
+    try {
+        if (verb == "run") {
+            validate(cfg);
+            return run(cfg, svc);
+        }
+        controller ctl(cfg);
+        if (verb == "install") {
+            ctl.install(force ? install_mode::replace : install_mode::fail_if_exists);
+            std::printf("%s: installed (%.*s)\n", who.c_str(), static_cast<int>(ctl.platform().size()), ctl.platform().data());
+        } else if (verb == "uninstall") {
+            ctl.uninstall();
+            std::printf("%s: uninstalled\n", who.c_str());
+        } else if (verb == "start") {
+            ctl.start();
+            std::printf("%s: started\n", who.c_str());
+        } else if (verb == "stop") {
+            ctl.stop();
+            std::printf("%s: stopped\n", who.c_str());
+        } else if (verb == "restart") {
+            ctl.restart();
+            std::printf("%s: restarted\n", who.c_str());
+        } else if (verb == "print-config") {
+            std::cout << ctl.render();
+        } else if (verb == "status") {
+            const auto info = ctl.query();
+            if (json) {
+                std::cout << fmt::format(R"({{"name":{},"platform":{},"scope":{},"status":{},"pid":{},"detail":{}}})",
+                                         json_string(cfg.name), json_string(ctl.platform()),
+                                         json_string(to_string(cfg.scope)), json_string(to_string(info.state)),
+                                         info.pid ? std::to_string(*info.pid) : "null", json_string(info.detail))
+                          << '\n';
+            } else {
+                std::string line = fmt::format("{}: {}", who, to_string(info.state));
+                if (info.pid) line += fmt::format(" (pid {})", *info.pid);
+                if (!info.detail.empty()) line += fmt::format(" — {}", info.detail);
+                std::cout << line << '\n';
+            }
+            switch (info.state) {
+                case status::running: return ok;
+                case status::not_installed: return status_not_installed;
+                default: return status_stopped;
+            }
+        }
+        return ok;
+    } catch (const error& e) {
+        std::fprintf(stderr, "%s: %s\n", who.c_str(), e.what());
+        if (verb == "status") return failure;
+        return exit_code_for(e.reason());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\n", who.c_str(), e.what());
+        return failure;
+    }
+}
+
+}  // namespace servicekit::cli

@@ -1,0 +1,42 @@
+#pragma once
+// The one seam between the portable core and a platform. Exactly one
+// make_native_backend() is linked into a build (platform/<os>/backend.cpp or
+// platform/null/backend.cpp). The core validates the config before it calls
+// any of these, so a backend may assume a valid config with an absolute
+// executable.
+
+#include <servicekit/config.hpp>
+#include <servicekit/service.hpp>
+#include <servicekit/status.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace servicekit::detail {
+
+class backend {
+public:
+    virtual ~backend() = default;
+
+    virtual std::string_view platform() const = 0;
+    virtual std::string render(const config& cfg) const = 0;
+    virtual void install(const config& cfg, install_mode mode) = 0;
+    virtual void uninstall(const config& cfg) = 0;
+    virtual void start(const config& cfg) = 0;
+    virtual void stop(const config& cfg) = 0;
+    virtual void restart(const config& cfg) = 0;
+    virtual status_info query(const config& cfg) const = 0;
+
+    /// Runs the service in this process: under the manager that started it,
+    /// or in the foreground. Returns the exit code. See servicekit::run.
+    virtual int run(const config& cfg, service& svc) = 0;
+};
+
+std::unique_ptr<backend> make_native_backend();
+
+/// This program's absolute path (/proc/self/exe, _NSGetExecutablePath,
+/// GetModuleFileNameW). Defined per platform.
+std::filesystem::path current_executable();
+
+}  // namespace servicekit::detail

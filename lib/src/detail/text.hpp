@@ -1,0 +1,20 @@
+#pragma once
+// Small string checks shared by validation and the renderers.
+
+#include <string>
+#include <string_view>
+
+namespace servicekit::detail {
+
+/// True when s is well-formed UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF).
+bool valid_utf8(std::string_view s) noexcept;
+
+/// The first character XML 1.0 cannot carry (C0 controls other than TAB, LF,
+/// CR; U+FFFE, U+FFFF), or npos. Assumes valid UTF-8.
+std::size_t find_non_xml_char(std::string_view s) noexcept;
+
+/// s quoted for messages: "abc", with control characters and non-printing
+/// bytes shown as \n, \x01…; long values shortened.
+std::string quote_for_message(std::string_view s);
+
+}  // namespace servicekit::detail

@@ -1,0 +1,133 @@
+#include "detail/file.hpp"
+
+#include <servicekit/error.hpp>
+
+#include "detail/text.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <utility>
+
+#if defined(_WIN32)
+#include <fstream>
+#else
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+namespace servicekit::detail {
+
+namespace {
+
+[[noreturn]] void fail(const std::filesystem::path& path, std::string_view what, int err) {
+    const bool denied = err == EACCES || err == EPERM
+#if defined(EROFS)
+                        || err == EROFS
+#endif
+        ;
+    throw error(denied ? errc::permission_denied : errc::io,
+                fmt::format("cannot {} {}: {}{}", what, quote_for_message(path.string()), std::strerror(err),
+                            denied ? " (run as root, or use --user for a per-user service)" : ""));
+}
+
+std::string temp_name(const std::filesystem::path& path) {
+    std::random_device rd;
+    return fmt::format(".{}.{:08x}.tmp", path.filename().string(), rd());
+}
+
+}  // namespace
+
+#if defined(_WIN32)
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned,
+                       std::optional<file_owner>) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    const auto tmp = path.parent_path() / temp_name(path);
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out.write(content.data(), static_cast<std::streamsize>(content.size()));
+        out.flush();
+        if (!out) fail(path, "write", EIO);
+    }
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        std::filesystem::remove(tmp, ec);
+        fail(path, "replace", EIO);
+    }
+}
+
+void remove_file(const std::filesystem::path& path) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    if (ec) fail(path, "remove", ec.value());
+}
+
+#else
+
+namespace {
+
+class fd_guard {
+public:
+    explicit fd_guard(int fd) noexcept : fd_(fd) {}
+    ~fd_guard() { if (fd_ >= 0) ::close(fd_); }
+    fd_guard(const fd_guard&) = delete;
+    fd_guard& operator=(const fd_guard&) = delete;
+    int get() const noexcept { return fd_; }
+    int release() noexcept { return std::exchange(fd_, -1); }
+private:
+    int fd_;
+};
+
+void make_parents(const std::filesystem::path& dir) {
+    if (dir.empty() || std::filesystem::is_directory(dir)) return;
+    make_parents(dir.parent_path());
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) fail(dir, "create directory", errno);
+}
+
+}  // namespace
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode,
+                       std::optional<file_owner> owner) {
+    const auto dir = path.parent_path();
+    make_parents(dir);
+    const auto tmp = dir / temp_name(path);
+    fd_guard fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (fd.get() < 0) fail(path, "write", errno);
+
+    auto abandon = [&](std::string_view what, int err) {
+        ::unlink(tmp.c_str());
+        fail(path, what, err);
+    };
+    for (std::size_t done = 0; done < content.size();) {
+        const auto n = ::write(fd.get(), content.data() + done, content.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            abandon("write", errno);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (owner && ::fchown(fd.get(), owner->uid, owner->gid) != 0) abandon("set the owner of", errno);
+    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) abandon("set the mode of", errno);
+    if (::fsync(fd.get()) != 0) abandon("sync", errno);
+    if (::close(fd.release()) != 0) abandon("write", errno);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) abandon("replace", errno);
+
+    // The rename is durable only once the directory is synced.
+    fd_guard dfd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dfd.get() >= 0) ::fsync(dfd.get());
+}
+
+void remove_file(const std::filesystem::path& path) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail(path, "remove", errno);
+    fd_guard dfd(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dfd.get() >= 0) ::fsync(dfd.get());
+}
+
+#endif
+
+}  // namespace servicekit::detail

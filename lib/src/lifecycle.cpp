@@ -1,0 +1,167 @@
+#include "detail/lifecycle.hpp"
+
+#include <servicekit/run.hpp>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <thread>
+
+namespace servicekit {
+
+// context forwards to the lifecycle that owns it.
+spdlog::logger& context::log() noexcept { return owner_.log(); }
+const config& context::cfg() const noexcept { return owner_.cfg(); }
+const std::vector<std::string>& context::arguments() const noexcept { return owner_.cfg().arguments; }
+bool context::interactive() const noexcept { return owner_.interactive(); }
+void context::set_status(std::string_view text) { owner_.set_status(text); }
+void context::request_stop(int exit_code) noexcept { owner_.request_stop(exit_code); }
+
+namespace detail {
+
+namespace {
+
+// Runs `body` while another thread ticks `tick` every `period`; used to keep
+// a manager with a start/stop timeout informed (SCM checkpoints). Managers
+// without one get no thread.
+template <class Body, class Tick>
+void with_progress(std::chrono::milliseconds period, Body&& body, Tick&& tick) {
+    if (period.count() <= 0) {
+        body();
+        return;
+    }
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false;
+    std::thread ticker([&] {
+        std::unique_lock lock(m);
+        while (!cv.wait_for(lock, period, [&] { return done; })) tick();
+    });
+    struct join_on_exit {
+        std::mutex& m; std::condition_variable& cv; bool& done; std::thread& t;
+        ~join_on_exit() {
+            { std::lock_guard lock(m); done = true; }
+            cv.notify_all();
+            t.join();
+        }
+    } joiner{m, cv, done, ticker};
+    body();
+}
+
+}  // namespace
+
+lifecycle::lifecycle(config cfg, service& svc, manager_link& link,
+                     std::shared_ptr<spdlog::logger> logger, std::function<void()> wake)
+    : cfg_(std::move(cfg)), svc_(svc), link_(link), logger_(std::move(logger)),
+      wake_(std::move(wake)), ctx_(*this) {}
+
+bool lifecycle::start() {
+    const auto hint = cfg_.stop_timeout;  // the SCM wait hint while starting
+    bool ok = true;
+    logger_->debug("starting");
+    link_.starting(hint);
+    with_progress(link_.progress_period(), [&] {
+        try {
+            svc_.start(ctx_);
+        } catch (const std::exception& e) {
+            logger_->critical("start() failed: {}", e.what());
+            ok = false;
+        } catch (...) {
+            logger_->critical("start() failed with an unknown exception");
+            ok = false;
+        }
+    }, [&] { link_.starting(hint); });
+    if (!ok) {
+        failed_ = true;
+        logger_->flush();
+        return false;
+    }
+    link_.ready();
+    logger_->info("started");
+    return true;
+}
+
+void lifecycle::reload() {
+    logger_->info("reloading");
+    link_.reloading();
+    try {
+        svc_.reload(ctx_);
+    } catch (const std::exception& e) {
+        logger_->error("reload() failed: {}", e.what());
+    } catch (...) {
+        logger_->error("reload() failed with an unknown exception");
+    }
+    link_.ready();
+}
+
+void lifecycle::stop(event why) {
+    const auto timeout = cfg_.stop_timeout;
+    logger_->info(why == event::shutdown ? "stopping (system shutdown)" : "stopping");
+    link_.stopping(timeout);
+
+    // The stop timeout: a watcher that ends the process if stop() hangs. It
+    // exists only while stop() runs.
+    std::mutex m;
+    std::condition_variable cv;
+    bool returned = false;
+    std::thread watcher([&] {
+        std::unique_lock lock(m);
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        const auto period = link_.progress_period();
+        auto next_tick = period.count() > 0 ? std::chrono::steady_clock::now() + period : deadline;
+        while (!returned) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now >= deadline) {
+                logger_->critical("stop() did not return within the stop timeout ({} ms); exiting with {}",
+                                  timeout.count(), exit_stop_timeout);
+                logger_->flush();
+                std::_Exit(exit_stop_timeout);
+            }
+            if (period.count() > 0 && now >= next_tick) {
+                link_.stopping(timeout);
+                next_tick = now + period;
+            }
+            cv.wait_until(lock, std::min(deadline, next_tick), [&] { return returned; });
+        }
+    });
+    try {
+        if (why == event::shutdown) svc_.shutdown(ctx_);
+        else svc_.stop(ctx_);
+    } catch (const std::exception& e) {
+        logger_->error("stop() failed: {}", e.what());
+        failed_ = true;
+    } catch (...) {
+        logger_->error("stop() failed with an unknown exception");
+        failed_ = true;
+    }
+    {
+        std::lock_guard lock(m);
+        returned = true;
+    }
+    cv.notify_all();
+    watcher.join();
+    logger_->info("stopped");
+    logger_->flush();
+}
+
+int lifecycle::exit_code() const noexcept {
+    if (failed_) return exit_failure;
+    return requested_code_.load();
+}
+
+void lifecycle::request_stop(int exit_code) noexcept {
+    bool expected = false;
+    if (stop_requested_.compare_exchange_strong(expected, true)) {
+        requested_code_.store(exit_code);
+        if (wake_) wake_();
+    }
+}
+
+void lifecycle::set_status(std::string_view text) {
+    std::lock_guard lock(status_mutex_);
+    logger_->debug("status: {}", text);
+    link_.status_text(text);
+}
+
+}  // namespace detail
+}  // namespace servicekit
