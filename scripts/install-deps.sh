@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what servicekit needs on Debian 12 (or a derivative), idempotently:
+# a second run with everything present takes well under a second.
+#
+#   scripts/install-deps.sh           what building the library and samples needs
+#   scripts/install-deps.sh --tests   also everything the test suite runs
+#
+# Runs apt-get as root (through sudo when not root).
+set -euo pipefail
+
+build_packages=(
+    cmake make g++ pkg-config
+    libboost-program-options-dev libspdlog-dev libfmt-dev
+)
+test_packages=(
+    doctest-dev
+    util-linux       # unshare, nsenter: the sandboxed systemd of the e2e tests
+    systemd dbus     # the real manager the e2e tests boot
+    python3
+)
+
+want=("${build_packages[@]}")
+case "${1:-}" in
+    --tests) want+=("${test_packages[@]}") ;;
+    "") ;;
+    *) echo "usage: $0 [--tests]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
