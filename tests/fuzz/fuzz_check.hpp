@@ -5,9 +5,15 @@
 #include <servicekit/config.hpp>
 #include <servicekit/error.hpp>
 
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
+
+// The libFuzzer entry points every target defines (declared for -Wmissing-declarations).
+extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv);
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 
 namespace servicekit::fuzz {
 

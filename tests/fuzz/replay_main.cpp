@@ -2,6 +2,8 @@
 // runs every file of the given corpus directories (or files) through
 // LLVMFuzzerTestOneInput once, so the committed corpus is a regression test
 // in every build, sanitizers included.
+#include "fuzz_check.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -11,8 +13,6 @@
 #include <string>
 #include <vector>
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv);
 
 namespace {
 
