@@ -50,6 +50,14 @@ std::string program_name(int argc, char** argv) {
     return p;
 }
 
+// Names printed in front of messages come from argv[0], --name or the
+// config, and may be exactly the bad input being reported: only printable
+// ASCII is shown, so a newline or an escape sequence cannot forge a line.
+std::string printable_or(const std::string& s, const std::string& fallback) {
+    const bool printable = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+    return printable ? s : fallback;
+}
+
 int exit_code_for(errc e) {
     switch (e) {
         case errc::invalid_config: return invalid_config;
@@ -109,7 +117,7 @@ void print_help(const std::string& prog, const config& cfg, const po::options_de
 }  // namespace
 
 int cli_main(int argc, char** argv, config cfg, service& svc) {
-    const std::string prog = program_name(argc, argv);
+    const std::string prog = printable_or(program_name(argc, argv), "service");
     std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
 
     std::optional<std::vector<std::string>> service_args;
@@ -170,7 +178,7 @@ int cli_main(int argc, char** argv, config cfg, service& svc) {
     if (user) cfg.scope = scope::user;
     if (service_args) cfg.arguments = std::move(*service_args);
 
-    const std::string who = cfg.name.empty() ? prog : cfg.name;
+    const std::string who = printable_or(cfg.name, prog);
     try {
         if (verb == "run") {
             validate(cfg);

@@ -78,7 +78,9 @@ void check_name(std::string_view n) {
         if (std::isspace(c)) reject("name", n, fmt::format("must not contain whitespace; {}", rule));
         if (c < 0x20 || c == 0x7F) reject("name", n, fmt::format("must not contain control characters; {}", rule));
         if (!is_ascii_alnum(ch) && ch != '-' && ch != '_' && ch != '.')
-            reject("name", n, fmt::format("'{}' is not allowed; {}", ch, rule));
+            reject("name", n, fmt::format("{} is not allowed; {}",
+                                          c < 0x80 ? fmt::format("'{}'", ch) : quote_for_message(std::string_view(&ch, 1)),
+                                          rule));
     }
     if (n.front() == '-') reject("name", n, fmt::format("must not start with '-' (it would read as an option); {}", rule));
     if (!is_ascii_alnum(n.front())) reject("name", n, rule);
