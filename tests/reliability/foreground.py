@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""run() in the foreground and as PID 1, through the real program.
+
+    foreground.py APP stop        SIGTERM/SIGINT stop cleanly (exit 0); a stop()
+                                  that hangs ends the process with exit 124
+                                  once the stop timeout has passed
+    foreground.py APP pid1        APP as PID 1 of a new PID namespace (unshare):
+                                  SIGTERM stops it gracefully and the orphaned
+                                  grandchild it inherits is reaped, not left a zombie
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+
+
+def wait_for(path, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path) and open(path).read().endswith("\n"):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def start(argv, config=""):
+    env = dict(os.environ, SERVICEKIT_TEST_CONFIG=config)
+    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def finish(proc, timeout=15):
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, err
+
+
+class checker:
+    def __init__(self):
+        self.failures = 0
+
+    def __call__(self, ok, what, detail=""):
+        print(f"{'ok  ' if ok else 'FAIL'} {what}" + (f"\n       {detail.strip()}" if not ok and detail else ""))
+        self.failures += not ok
+
+
+def stop_tests(app, tmp, check):
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        ready = os.path.join(tmp, f"ready-{sig.name}")
+        p = start([app, "run", "--", "ready", ready])
+        check(wait_for(ready), f"{sig.name}: the service started")
+        p.send_signal(sig)
+        rc, err = finish(p)
+        check(rc == 0 and "stopped" in err, f"{sig.name}: clean stop, exit 0 (got {rc})", err)
+
+    # stop() hangs: run() must end the process itself once stop_timeout passed.
+    ready = os.path.join(tmp, "ready-hang")
+    p = start([app, "run", "--", "ready", ready, "hang-stop"], "stop_timeout_ms=700")
+    check(wait_for(ready), "hang-stop: the service started")
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    rc, err = finish(p)
+    elapsed = time.monotonic() - t0
+    check(rc == 124, f"hang-stop: exit 124 (exit_stop_timeout), got {rc}", err)
+    check(0.6 <= elapsed <= 3.0, f"hang-stop: ended {elapsed:.2f} s after SIGTERM (stop timeout 0.7 s)")
+    check("did not return within the stop timeout" in err, "hang-stop: says why it exited", err)
+
+    # The service ends itself with a code: the process exits with it, unstopped.
+    p = start([app, "run", "--", "exit-after", "100", "7"])
+    rc, err = finish(p)
+    check(rc == 7, f"exit-after: the process's exit status is the service's (7), got {rc}", err)
+
+
+def zombies_of(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] == "Z" and int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def pid1_tests(app, tmp, check):
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        print("skipped: unshare (util-linux) is not installed")
+        return SKIP
+    probe = subprocess.run([unshare, "--pid", "--fork", "--mount-proc", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        print(f"skipped: cannot create a PID namespace here (needs root): {probe.stderr.strip()}")
+        return SKIP
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        ready = os.path.join(tmp, f"pid1-ready-{sig.name}")
+        orphan = os.path.join(tmp, f"pid1-orphan-{sig.name}")
+        p = start([unshare, "--pid", "--fork", "--mount-proc", "--kill-child", app, "run", "--",
+                   "ready", ready, "orphan", orphan])
+        check(wait_for(ready), f"PID 1, {sig.name}: the service started")
+        check(wait_for(orphan), f"PID 1, {sig.name}: the orphaned grandchild ran")
+        inner = open(ready).read().split()
+        check(inner == ["1"], f"PID 1, {sig.name}: the service is PID 1 of its namespace (pid {inner})")
+        # The app's pid in this namespace: unshare's only child.
+        children = open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()
+        app_pid = int(children[0])
+        time.sleep(0.5)  # the grandchild has exited (it wrote its file just before)
+        zombies = zombies_of(app_pid)
+        check(not zombies, f"PID 1, {sig.name}: the orphan was reaped while running (zombies: {zombies})")
+        os.kill(app_pid, sig)
+        rc, err = finish(p)
+        check(rc == 0 and "stopped" in err, f"PID 1, {sig.name}: graceful stop, exit 0 (got {rc})", err)
+
+    # The kernel drops signals PID 1 has no handler for; the stop timeout still holds.
+    ready = os.path.join(tmp, "pid1-ready-hang")
+    p = start([unshare, "--pid", "--fork", "--mount-proc", "--kill-child", app, "run", "--", "ready", ready,
+               "hang-stop"], "stop_timeout_ms=500")
+    check(wait_for(ready), "PID 1, hang-stop: the service started")
+    app_pid = int(open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()[0])
+    os.kill(app_pid, signal.SIGTERM)
+    rc, err = finish(p)
+    check(rc == 124, f"PID 1, hang-stop: exit 124 after the stop timeout, got {rc}", err)
+    return 0
+
+
+def main():
+    app, what = os.path.abspath(sys.argv[1]), sys.argv[2]
+    check = checker()
+    with tempfile.TemporaryDirectory(prefix="sk-foreground-") as tmp:
+        skipped = (stop_tests if what == "stop" else pid1_tests)(app, tmp, check)
+    if skipped == SKIP:
+        return SKIP
+    return 1 if check.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
