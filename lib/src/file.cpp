@@ -24,11 +24,8 @@ namespace servicekit::detail {
 namespace {
 
 [[noreturn]] void fail(const std::filesystem::path& path, std::string_view what, int err) {
-    const bool denied = err == EACCES || err == EPERM
-#if defined(EROFS)
-                        || err == EROFS
-#endif
-        ;
+    // EROFS is io: a read-only file system stays read-only for root too.
+    const bool denied = err == EACCES || err == EPERM;
     throw error(denied ? errc::permission_denied : errc::io,
                 fmt::format("cannot {} {}: {}{}", what, quote_for_message(path.string()), std::strerror(err),
                             denied ? " (run as root, or use --user for a per-user service)" : ""));
@@ -84,7 +81,13 @@ private:
 };
 
 void make_parents(const std::filesystem::path& dir) {
-    if (dir.empty() || std::filesystem::is_directory(dir)) return;
+    if (dir.empty()) return;
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return;
+    } else if (errno == EACCES) {
+        fail(dir, "look into", errno);  // creating it would fail the same way
+    }
     make_parents(dir.parent_path());
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) fail(dir, "create directory", errno);
 }
