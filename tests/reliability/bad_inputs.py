@@ -117,6 +117,9 @@ WATCHED = ["/etc/systemd/system", "/run/systemd/system", "/etc/init.d", "/etc/rc
            os.path.expanduser("~/.config/systemd/user")]
 
 
+TOKEN = f"SERVICEKIT_CATALOGUE_RUN={os.getpid()}".encode()
+
+
 def shown(argv):
     return " ".join(a if a and re.fullmatch(r"[\w./=-]+", a) else repr(a) for a in argv)
 
@@ -144,11 +147,11 @@ def snapshot(prefix, app):
                                capture_output=True, text=True) if prefix or os.path.isdir("/run/systemd/system") else None
     if systemctl is not None:
         units = systemctl.stdout
-    procs = set()
+    procs = set()  # processes this catalogue started (they carry TOKEN), wherever they were reparented
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
-                if os.readlink(f"/proc/{pid}/exe") == os.path.realpath(app):
+                if TOKEN in open(f"/proc/{pid}/environ", "rb").read():
                     procs.add(pid)
             except OSError:
                 pass
@@ -173,6 +176,7 @@ def main():
     failures = 0
     for what, edits, argv, status, part in CASES:
         env = dict(os.environ, SERVICEKIT_TEST_CONFIG="\n".join(edits))
+        env.update([TOKEN.decode().split("=")])
         r = subprocess.run(prefix + [app] + argv, env=env, capture_output=True, timeout=30)
         err = r.stderr.decode("utf-8", "replace")
         problems = []
