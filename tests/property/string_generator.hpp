@@ -51,6 +51,14 @@ public:
         return s;
     }
 
+    /// A hostile string for a one-line field: text() without TAB, LF and CR
+    /// unless `allow_invalid`.
+    std::string line(bool allow_invalid = true) {
+        std::string s = text(allow_invalid);
+        if (!allow_invalid) std::erase_if(s, [](char c) { return c == '\t' || c == '\n' || c == '\r'; });
+        return s;
+    }
+
     /// 0–6 arguments.
     std::vector<std::string> arguments(bool allow_invalid = true) {
         std::vector<std::string> v(below(7));

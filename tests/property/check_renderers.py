@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Property tests of the renderers through the real parsers.
+
+render_cases (C++) renders COUNT generated configs with one renderer; this
+script hands every rendered file to the parser the manager itself uses and
+checks it gives back exactly the command line and environment expected:
+
+    check_renderers.py launchd RENDER_CASES RECORDER WORK [SEED COUNT]
+        plists through Python's plistlib (expat): ProgramArguments,
+        EnvironmentVariables and Label exactly; no key outside launchd's set
+    check_renderers.py systemd-verify RENDER_CASES RECORDER WORK [SEED COUNT]
+        units through `systemd-analyze verify` (systemd's own parser; needs no
+        running systemd): no error, no warning; exactly one ExecStart=
+    check_renderers.py systemd-exec RENDER_CASES RECORDER WORK SANDBOX [SEED COUNT]
+        every rendered ExecStart= and Environment= line, in one oneshot unit
+        started by a real systemd in the sandbox (SANDBOX: systemd-sandbox.sh):
+        RECORDER, run by systemd, records its argv and environment
+
+Exit 0: every case round-tripped or was rejected with invalid_config;
+exit 77: the parser is not installed here.
+"""
+import os
+import plistlib
+import shutil
+import subprocess
+import sys
+
+SKIP = 77
+
+
+def fail(msg):
+    print(f"FAIL {msg}")
+    return 1
+
+
+def read_list(path):
+    data = open(path, "rb").read()
+    return [w.decode("utf-8") for w in data.split(b"\0")[:-1]]
+
+
+def cases(work):
+    """(index, rendered text, argv, env) of rendered cases; count of rejected."""
+    rendered, rejected = [], 0
+    names = sorted({int(f.split(".")[0]) for f in os.listdir(work) if f[0].isdigit()})
+    for i in names:
+        base = os.path.join(work, str(i))
+        if os.path.exists(base + ".rejected"):
+            rejected += 1
+            continue
+        rendered.append((i, open(base + ".out", "rb").read(), read_list(base + ".argv"), read_list(base + ".env")))
+    return rendered, rejected
+
+
+def generate(render_cases, kind, work, recorder, seed, count):
+    shutil.rmtree(work, ignore_errors=True)
+    r = subprocess.run([render_cases, kind, str(seed), str(count), work, recorder], capture_output=True, text=True)
+    print(r.stdout.strip() or r.stderr.strip())
+    if r.returncode != 0:
+        raise SystemExit(fail(f"render_cases {kind}: {r.stderr.strip()}"))
+    rendered, rejected = cases(work)
+    if len(rendered) < count // 2:
+        raise SystemExit(fail(f"only {len(rendered)} of {count} cases rendered: the test would prove little"))
+    return rendered
+
+
+def parse_records(data):
+    """The records argv_recorder appended: [(argv, env)]."""
+    out, pos = [], 0
+
+    def line():
+        nonlocal pos
+        end = data.index(b"\n", pos)
+        s = data[pos:end]
+        pos = end + 1
+        return s
+
+    def item():
+        nonlocal pos
+        colon = data.index(b":", pos)
+        n = int(data[pos:colon])
+        s = data[colon + 1:colon + 1 + n]
+        pos = colon + 1 + n + 1
+        return s.decode("utf-8")
+
+    while pos < len(data):
+        argc = int(line().split()[1])
+        argv = [item() for _ in range(argc)]
+        envc = int(line().split()[1])
+        env = [item() for _ in range(envc)]
+        out.append((argv, env))
+    return out
+
+
+LAUNCHD_KEYS = {"Label", "ProgramArguments", "RunAtLoad", "KeepAlive", "ThrottleInterval", "ExitTimeOut",
+                "ProcessType", "WorkingDirectory", "EnvironmentVariables", "UserName", "GroupName",
+                "StandardOutPath", "StandardErrorPath"}
+
+
+def check_launchd(rendered):
+    bad = 0
+    for i, text, argv, env in rendered:
+        try:
+            d = plistlib.loads(text)
+        except Exception as e:  # any parse error is a failure of the renderer
+            bad += fail(f"case {i}: plistlib cannot read it: {e}")
+            continue
+        problems = []
+        if d.get("ProgramArguments") != argv:
+            problems.append(f"ProgramArguments {d.get('ProgramArguments')!r} != {argv!r}")
+        want_env = dict(e.split("=", 1) for e in env)
+        if d.get("EnvironmentVariables", {}) != want_env:
+            problems.append(f"EnvironmentVariables {d.get('EnvironmentVariables')!r} != {want_env!r}")
+        if d.get("Label") != f"org.servicekit.pt{i}":
+            problems.append(f"Label {d.get('Label')!r}")
+        if set(d) - LAUNCHD_KEYS:
+            problems.append(f"keys outside launchd's set: {sorted(set(d) - LAUNCHD_KEYS)}")
+        for p in problems:
+            bad += fail(f"case {i}: {p}")
+    return bad
+
+
+def exec_lines(text, i):
+    lines = text.decode("utf-8").split("\n")
+    execs = [l for l in lines if l.startswith("ExecStart=")]
+    if len(execs) != 1:
+        raise SystemExit(fail(f"case {i}: {len(execs)} ExecStart= lines"))
+    return execs[0], [l for l in lines if l.startswith("Environment=")]
+
+
+def check_systemd_verify(rendered, work):
+    if shutil.which("systemd-analyze") is None:
+        print("skipped: systemd-analyze is not installed")
+        raise SystemExit(SKIP)
+    units = os.path.join(work, "units")
+    os.makedirs(units)
+    paths = []
+    for i, text, _argv, _env in rendered:
+        exec_lines(text, i)
+        p = os.path.join(units, f"pt{i}.service")
+        open(p, "wb").write(text)
+        paths.append(p)
+    bad = 0
+    for start in range(0, len(paths), 400):
+        batch = paths[start:start + 400]
+        r = subprocess.run(["systemd-analyze", "verify", "--man=no", *batch], capture_output=True, text=True)
+        said = (r.stdout + r.stderr).strip()
+        if r.returncode != 0 or said:
+            bad += fail(f"systemd-analyze verify on cases {start}..: exit {r.returncode}\n{said[:3000]}")
+    return bad
+
+
+def check_systemd_exec(rendered, work, sandbox, recorder):
+    if os.geteuid() != 0:
+        print("skipped: needs root to boot a sandboxed systemd")
+        raise SystemExit(SKIP)
+    missing = [t for t in ("unshare", "nsenter", "systemctl") if shutil.which(t) is None]
+    if missing or not os.path.exists("/lib/systemd/systemd"):
+        print(f"skipped: not installed: {' '.join(missing) or 'systemd'}")
+        raise SystemExit(SKIP)
+    record = os.path.join(work, "record")
+    unit = ["[Unit]", "Description=servicekit property test", "[Service]", "Type=oneshot",
+            "TimeoutStartSec=infinity", f"Environment=SERVICEKIT_RECORD={record}"]
+    want_env = set()
+    for i, text, _argv, env in rendered:
+        exec_line, env_lines = exec_lines(text, i)
+        unit.append(exec_line)
+        unit.extend(env_lines)
+        want_env.update(env)
+    path = os.path.join(work, "skprop.service")
+    open(path, "w", encoding="utf-8").write("\n".join(unit) + "\n")
+    sb = os.path.join(work, "sandbox")
+    share = os.path.dirname(os.path.abspath(recorder))
+    r = subprocess.run([sandbox, "start", sb, share, work], capture_output=True, text=True)
+    if r.returncode == SKIP:
+        print(f"skipped: {r.stdout.strip()} {r.stderr.strip()}")
+        raise SystemExit(SKIP)
+    try:
+        if r.returncode != 0:
+            return fail(f"the sandbox did not start: {r.stderr.strip()}")
+
+        def inside(*cmd):
+            return subprocess.run([sandbox, "exec", sb, *cmd], capture_output=True, text=True)
+
+        for cmd in (["cp", path, "/etc/systemd/system/skprop.service"], ["systemctl", "daemon-reload"],
+                    ["systemctl", "start", "skprop.service"]):
+            r = inside(*cmd)
+            if r.returncode != 0:
+                status = inside("systemctl", "status", "--no-pager", "skprop.service").stdout
+                return fail(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()}\n{status[-3000:]}")
+    finally:
+        subprocess.run([sandbox, "stop", sb], capture_output=True)
+    records = parse_records(open(record, "rb").read())
+    if len(records) != len(rendered):
+        return fail(f"{len(records)} records for {len(rendered)} ExecStart= lines")
+    bad = 0
+    for (i, _text, argv, _env), (got, env) in zip(rendered, records):
+        if got != argv:
+            bad += fail(f"case {i}: systemd ran {got!r}, expected {argv!r}")
+        if set(env) != want_env:
+            bad += fail(f"case {i}: environment differs: missing {sorted(want_env - set(env))[:5]!r}, "
+                        f"unexpected {sorted(set(env) - want_env)[:5]!r}")
+            break
+    return bad
+
+
+def main():
+    kind, render_cases, recorder, work = sys.argv[1:5]
+    rest = sys.argv[5:]
+    sandbox = rest.pop(0) if kind == "systemd-exec" else None
+    seed = int(rest[0]) if rest else 20261121
+    count = int(rest[1]) if len(rest) > 1 else 2000
+    render_kind = {"systemd-verify": "systemd", "systemd-exec": "systemd"}.get(kind, kind)
+    rendered = generate(render_cases, render_kind, os.path.abspath(work), os.path.abspath(recorder), seed, count)
+    if kind == "launchd":
+        bad = check_launchd(rendered)
+    elif kind == "systemd-verify":
+        bad = check_systemd_verify(rendered, work)
+    elif kind == "systemd-exec":
+        bad = check_systemd_exec(rendered, os.path.abspath(work), sandbox, recorder)
+    else:
+        return fail(f"unknown kind {kind}")
+    print(f"{kind}: {len(rendered) - min(bad, len(rendered))}/{len(rendered)} rendered cases round-tripped")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
