@@ -167,11 +167,18 @@ private:
             return error(errc::permission_denied,
                          with_root_hint(fmt::format("systemctl {} {} was refused: {}", what, unit_name(cfg), said)));
         if (contains(text, "failed to connect to bus") || contains(text, "no medium found") ||
-            contains(text, "has not been booted with systemd") || contains(text, "failed to get d-bus connection"))
+            contains(text, "has not been booted with systemd") || contains(text, "failed to get d-bus connection")) {
+            // Only root may use systemd's private socket; others need the
+            // system bus, and are refused by it or by polkit anyway.
+            if (!user && ::geteuid() != 0)
+                return error(errc::permission_denied,
+                             with_root_hint(fmt::format("systemctl {} {} cannot reach systemd as a non-root user ({})",
+                                                        what, unit_name(cfg), said)));
             return error(errc::manager_unavailable,
                          user ? fmt::format("the systemd user manager cannot be reached ({}): log in as that user, "
                                             "or set XDG_RUNTIME_DIR=/run/user/{}", said, ::getuid())
                               : fmt::format("systemd cannot be reached ({}): is it running?", said));
+        }
         if (contains(text, "not loaded") || contains(text, "not found"))
             return error(errc::not_installed,
                          fmt::format("{} is not known to systemd ({}): run `install` first", unit_name(cfg), said));
