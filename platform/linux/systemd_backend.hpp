@@ -52,9 +52,10 @@ std::filesystem::path unit_directory(scope s, const driver_seams& seams);
 status_info parse_show(std::string_view show_output);
 
 /// True when systemd started this process: $NOTIFY_SOCKET is set, or
-/// $SYSTEMD_EXEC_PID is this process, or $INVOCATION_ID is set and stderr is
-/// not a terminal (a terminal opened from a desktop session inherits
-/// INVOCATION_ID from the session's own unit; `run` there is interactive).
+/// $SYSTEMD_EXEC_PID is this process (set but another PID: inherited, false),
+/// or, from systemd older than 248, $INVOCATION_ID is set and stderr is not a
+/// terminal (a terminal opened from a desktop session inherits INVOCATION_ID
+/// from the session's own unit; `run` there is interactive).
 bool started_by_systemd();
 
 /// backend::run: under systemd (started_by_systemd()) it sends READY=1,

@@ -61,7 +61,9 @@ bool started_by_systemd() {
         return v != nullptr && *v != '\0';
     };
     if (set("NOTIFY_SOCKET")) return true;
-    if (const auto pid = env_number("SYSTEMD_EXEC_PID"); pid && *pid == ::getpid()) return true;
+    // systemd >= 248 names the process it started: a different PID means the
+    // variables were inherited (a shell or CI job run by some other unit).
+    if (set("SYSTEMD_EXEC_PID")) return env_number("SYSTEMD_EXEC_PID") == ::getpid();
     return set("INVOCATION_ID") && ::isatty(STDERR_FILENO) == 0;
 }
 

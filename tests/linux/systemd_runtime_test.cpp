@@ -216,6 +216,14 @@ TEST_CASE("detecting systemd from the environment") {
     env.set("NOTIFY_SOCKET", std::nullopt);
     env.set("INVOCATION_ID", "0123456789abcdef0123456789abcdef");
     CHECK(sd::started_by_systemd() == (::isatty(STDERR_FILENO) == 0));
+    env.set("SYSTEMD_EXEC_PID", "1");  // a job run by a CI runner's unit
+    CHECK_FALSE(sd::started_by_systemd());
+}
+
+TEST_CASE("journal sink or syslog, by whether journald listens") {
+    const auto sink = sd::make_journal_sink("myd");
+    CHECK((dynamic_cast<sd::journal_sink*>(sink.get()) != nullptr) ==
+          std::filesystem::exists(std::string(sd::journal_socket_path)));
 }
 
 namespace {
