@@ -87,8 +87,8 @@ wait_for() {
     done
 }
 is_active() { [ "$(prop ActiveState)" = active ]; }
-journal_has() {  # PRIORITY MESSAGE: a journal line of the unit with that priority and identifier
-    in_sb journalctl --no-pager -o cat "$unit_field=$name.service" PRIORITY="$1" SYSLOG_IDENTIFIER="$name" |
+journal_has() {  # PRIORITY MESSAGE: a native-protocol entry of the unit with that priority and identifier
+    in_sb journalctl --no-pager -o cat "$unit_field=$name.service" _TRANSPORT=journal PRIORITY="$1" SYSLOG_IDENTIFIER="$name" |
         grep -qxF -- "$2"
 }
 events_have() { grep -qxF -- "$1" "$out/$name.events"; }
