@@ -4,6 +4,7 @@
 
 #include "detail/file.hpp"
 #include "detail/text.hpp"
+#include "linux/notify.hpp"
 #include "linux/sysv_script.hpp"
 #include "posix/signals.hpp"
 
@@ -12,17 +13,13 @@
 
 #include <array>
 #include <cctype>
-#include <cstddef>
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <system_error>
 
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -85,40 +82,24 @@ spdlog::sink_ptr make_syslog_sink(const config& cfg) {
 // start, so that `start` reports whether start() really succeeded.
 class sysv_link final : public manager_link {
 public:
-    sysv_link() {
-        if (const char* s = std::getenv("NOTIFY_SOCKET")) socket_ = s;
+    sysv_link() : notifier_(systemd::notifier::from_environment()) {
         // Children of the service must not mistake themselves for it.
         ::unsetenv("NOTIFY_SOCKET");
         ::unsetenv(std::string(init_marker_variable).c_str());
     }
     bool interactive() const override { return false; }
-    void ready() override {
-        if (!reported_) send("READY=1");
-        reported_ = true;
-    }
-    void failed() {
-        if (!reported_) send(fmt::format("ERRNO={}", ECANCELED));
-        reported_ = true;
-    }
+    void ready() override { report("READY=1"); }
+    /// After run: when ready() never came, start() failed or the service
+    /// ended first; start-stop-daemon then fails `start` at once.
+    void failed() { report(fmt::format("ERRNO={}", ECANCELED)); }
 
 private:
-    void send(const std::string& message) const {
-        if (socket_.empty()) return;
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        if (socket_.size() >= sizeof addr.sun_path) return;
-        std::memcpy(addr.sun_path, socket_.data(), socket_.size());
-        if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // the abstract namespace
-        const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) return;
-        const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_.size());
-        [[maybe_unused]] const auto n =
-            ::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr), len);
-        ::close(fd);
+    // start-stop-daemon listens only until the first report.
+    void report(std::string_view state) {
+        if (notifier_) notifier_->send(state);
+        notifier_.reset();
     }
-
-    std::string socket_;
-    bool reported_ = false;
+    std::optional<systemd::notifier> notifier_;
 };
 
 bool started_by_init_script() {
@@ -327,7 +308,7 @@ int script_backend::run(const config& cfg, service& svc) {
     }
     sysv_link link;
     const int code = posix::run_with_signals(cfg, svc, link, make_syslog_sink(cfg));
-    link.failed();  // start() threw or the service ended before it was ready: start reports it
+    link.failed();
     return code;
 }
 
