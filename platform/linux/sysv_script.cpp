@@ -114,10 +114,10 @@ std::string render_sysv_script(const config& cfg) {
     for (const auto& d : cfg.dependencies) add_unique(cfg.systemd.require_dependencies ? required : wanted, lsb_dependency(d));
     std::erase_if(wanted, [&](const std::string& w) { return std::find(required.begin(), required.end(), w) != required.end(); });
 
-    const std::string short_description = header_value(
-        "display_name", !cfg.display_name.empty() ? cfg.display_name : !cfg.description.empty() ? cfg.description : cfg.name);
-    const std::string description =
-        cfg.description.empty() ? short_description : header_value("description", cfg.description);
+    const std::string description = header_value("description", cfg.description);
+    const std::string short_description =
+        !cfg.display_name.empty() ? header_value("display_name", cfg.display_name)
+                                  : !description.empty() ? description : cfg.name;
 
     std::string s = "#!/bin/sh\n### BEGIN INIT INFO\n";
     s += fmt::format("# Provides:          {}\n", cfg.name);
@@ -130,7 +130,7 @@ std::string render_sysv_script(const config& cfg) {
     s += fmt::format("# Default-Start:     {}\n", default_start(cfg));
     s += fmt::format("# Default-Stop:      {}\n", default_stop(cfg));
     s += fmt::format("# Short-Description: {}\n", short_description);
-    s += fmt::format("# Description:       {}\n", description);
+    s += fmt::format("# Description:       {}\n", description.empty() ? short_description : description);
     s += "### END INIT INFO\n\n";
 
     s += fmt::format(
