@@ -6,14 +6,12 @@
 #include <doctest/doctest.h>
 
 #include <servicekit/config.hpp>
-#include <servicekit/error.hpp>
 
 #include "linux/sysv_script.hpp"
+#include "test_support.hpp"
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -28,23 +26,6 @@ namespace sysv = servicekit::detail::sysv;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_all(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void compare_golden(const std::string& file, const std::string& actual) {
-    const fs::path path = fs::path(SERVICEKIT_GOLDEN_DIR) / file;
-    if (std::getenv("SERVICEKIT_UPDATE_GOLDEN") != nullptr) {
-        std::ofstream(path, std::ios::binary) << actual;
-        return;
-    }
-    REQUIRE_MESSAGE(fs::exists(path), "missing golden file " << path << " (SERVICEKIT_UPDATE_GOLDEN=1 writes it)");
-    CHECK(actual == read_all(path));
-}
 
 config minimal() {
     config c;
@@ -77,17 +58,7 @@ config full() {
 }
 
 void check_rejected(const config& c, const char* part) {
-    CAPTURE(part);
-    try {
-        (void)sysv::render_sysv_script(c);
-        FAIL("rendered, expected a rejection containing: " << part);
-    } catch (const error& e) {
-        CHECK(e.reason() == errc::invalid_config);
-        const std::string msg = e.what();
-        CAPTURE(msg);
-        CHECK(msg.find(part) != std::string::npos);
-        CHECK(msg.find('\n') == std::string::npos);
-    }
+    test::check_throws(errc::invalid_config, part, [&] { (void)sysv::render_sysv_script(c); });
 }
 
 std::string header_line(const std::string& script, const std::string& key) {
@@ -100,14 +71,14 @@ std::string header_line(const std::string& script, const std::string& key) {
 }  // namespace
 
 TEST_CASE("sysv script: golden files") {
-    compare_golden("sysv_minimal.sysv", sysv::render_sysv_script(minimal()));
-    compare_golden("sysv_full.sysv", sysv::render_sysv_script(full()));
+    test::check_golden("sysv_minimal.sysv", sysv::render_sysv_script(minimal()));
+    test::check_golden("sysv_full.sysv", sysv::render_sysv_script(full()));
     config manual = minimal();
     manual.start_type = start_type::manual;
     manual.group = "daemon";
     manual.dependencies = {"postgresql", "network.target"};
     manual.systemd.require_dependencies = true;
-    compare_golden("sysv_manual.sysv", sysv::render_sysv_script(manual));
+    test::check_golden("sysv_manual.sysv", sysv::render_sysv_script(manual));
 }
 
 TEST_CASE("sysv script: shell quoting") {
@@ -303,13 +274,13 @@ TEST_CASE("sysv script: every word reaches start-stop-daemon exactly, through th
                                           "--notify-await", "--notify-timeout", "60", "--"};
         const auto argv = service_command_line(c);
         expected.insert(expected.end(), argv.begin() + 1, argv.end());
-        CHECK(split_nul(read_all(run.out / "start")) == expected);
+        CHECK(split_nul(test::read_all(run.out / "start")) == expected);
 
         std::vector<std::string> env_expected;
         for (const auto& [k, v] : c.environment)
             if (k != "SERVICEKIT_INIT") env_expected.push_back(k + "=" + v);
         env_expected.emplace_back("SERVICEKIT_INIT=sysv");
-        CHECK(split_nul(read_all(run.out / "env")) == env_expected);
+        CHECK(split_nul(test::read_all(run.out / "env")) == env_expected);
     }
 }
 
@@ -325,7 +296,7 @@ TEST_CASE("sysv script: LSB exit codes through the real shell") {
             CHECK(run.run(shell, "status", {"FAKE_SSD_STATUS=" + std::to_string(ssd)}).exit_code == lsb);
         }
         CHECK(run.run(shell, "stop").exit_code == 0);
-        CHECK(split_nul(read_all(run.out / "stop")) ==
+        CHECK(split_nul(test::read_all(run.out / "stop")) ==
               std::vector<std::string>{"--stop", "--quiet", "--oknodo", "--retry", "TERM/10/KILL/5", "--pidfile",
                                        "/run/servicekit-unit-codes.pid", "--name", "sh"});
         const auto stuck = run.run(shell, "stop", {"FAKE_SSD_STOP=2"});
@@ -333,7 +304,7 @@ TEST_CASE("sysv script: LSB exit codes through the real shell") {
         CHECK(stuck.err.find("still running after TERM/10/KILL/5") != std::string::npos);
         CHECK(run.run(shell, "reload", {"FAKE_SSD_STOP=1"}).exit_code == 7);
         CHECK(run.run(shell, "force-reload").exit_code == 0);
-        CHECK(split_nul(read_all(run.out / "stop"))[2] == "--signal");
+        CHECK(split_nul(test::read_all(run.out / "stop"))[2] == "--signal");
 
         fs::remove(run.out / "stop");
         const auto failed = run.run(shell, "start", {"FAKE_SSD_START=2"});
