@@ -17,7 +17,6 @@
 
 #if !defined(_WIN32)
 #include "detail/process.hpp"
-#include <unistd.h>
 #endif
 
 using namespace servicekit;
@@ -158,22 +157,6 @@ TEST_CASE("sysv script: paths and process name") {
 
 namespace {
 
-// A scratch directory under the system's temp directory, removed afterwards.
-struct scratch {
-    fs::path dir;
-    scratch() {
-        std::string tmpl = (fs::temp_directory_path() / "servicekit-sysv-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        dir = tmpl;
-    }
-    ~scratch() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-    scratch(const scratch&) = delete;
-    scratch& operator=(const scratch&) = delete;
-};
-
 void write_executable(const fs::path& path, const std::string& content) {
     std::ofstream(path, std::ios::binary) << content;
     fs::permissions(path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
@@ -208,16 +191,16 @@ exit "${FAKE_SSD_START:-0}"
 )";
 
 struct script_run {
-    scratch tmp;
+    test::scratch_dir tmp;
     config cfg;
     fs::path script, out;
 
     explicit script_run(config c) : cfg(std::move(c)) {
-        fs::create_directories(tmp.dir / "bin");
-        out = tmp.dir / "out";
+        fs::create_directories(tmp.path / "bin");
+        out = tmp.path / "out";
         fs::create_directories(out);
-        write_executable(tmp.dir / "bin" / "start-stop-daemon", fake_ssd);
-        script = tmp.dir / "init-script";
+        write_executable(tmp.path / "bin" / "start-stop-daemon", fake_ssd);
+        script = tmp.path / "init-script";
         std::ofstream(script, std::ios::binary) << sysv::render_sysv_script(cfg);
     }
 
@@ -226,7 +209,7 @@ struct script_run {
         std::string keys;
         for (const auto& [k, v] : cfg.environment)
             if (k != sysv::init_marker_variable) keys += k + " ";
-        std::vector<std::string> argv{"env", "PATH=" + (tmp.dir / "bin").string() + ":/usr/bin:/bin",
+        std::vector<std::string> argv{"env", "PATH=" + (tmp.path / "bin").string() + ":/usr/bin:/bin",
                                       "FAKE_SSD_OUT=" + out.string(), "FAKE_SSD_KEYS=" + keys + "SERVICEKIT_INIT"};
         argv.insert(argv.end(), extra_env.begin(), extra_env.end());
         argv.insert(argv.end(), {shell, script.string(), verb});
@@ -256,8 +239,8 @@ TEST_CASE("sysv script: every word reaches start-stop-daemon exactly, through th
 
     for (const auto& shell : shells()) {
         CAPTURE(shell);
-        scratch exe_dir;
-        const fs::path dir = exe_dir.dir / "it's a $dir `x`";
+        test::scratch_dir exe_dir;
+        const fs::path dir = exe_dir.path / "it's a $dir `x`";
         fs::create_directories(dir);
         c.executable = dir / "my \"prog\"";
         write_executable(c.executable, "#!/bin/sh\n");
