@@ -178,6 +178,21 @@ expect_exit 4 "status after uninstall is 4" "$probe" --name "$name" status
 expect_exit 5 "start when not installed" "$probe" --name "$name" start
 expect_exit 5 "uninstall when not installed" "$probe" --name "$name" uninstall
 
+# --- without update-rc.d the driver makes and removes the rc links itself
+# (a device node where update-rc.d was: present, but not a program to run)
+mount --bind /dev/null /usr/sbin/update-rc.d
+plain=sk-sysv-e2e-plain
+expect_exit 0 "install without update-rc.d" "$probe" --name "$plain" install
+links=$(cd /etc && ls -d rc?.d/*"$plain" 2>/dev/null | tr '\n' ' ')
+[ "$links" = "rc0.d/K01$plain rc1.d/K01$plain rc2.d/S01$plain rc3.d/S01$plain rc4.d/S01$plain rc5.d/S01$plain rc6.d/K01$plain " ] &&
+    ok "rc links made by the driver" || fail "links without update-rc.d: $links"
+[ "$(readlink "/etc/rc2.d/S01$plain")" = "../init.d/$plain" ] && ok "link target" || fail "link target $(readlink "/etc/rc2.d/S01$plain")"
+expect_exit 0 "start without update-rc.d" "$probe" --name "$plain" start
+expect_exit 0 "status 0" "$probe" --name "$plain" status
+expect_exit 0 "uninstall without update-rc.d" "$probe" --name "$plain" uninstall
+[ -z "$(find /etc/init.d /etc/rc?.d /run -name "*$plain*" 2>/dev/null)" ] && ok "nothing left" || fail "leftovers of $plain"
+umount /usr/sbin/update-rc.d
+
 # --- bad input leaves nothing behind
 expect_exit 3 "user scope is not supported" env -u SYSV_PROBE_USER -u SYSV_PROBE_GROUP "$probe" --name "$name" --user install
 expect_exit 6 "name ../x is invalid" "$probe" --name ../x install
