@@ -16,6 +16,10 @@ checks it gives back exactly the command line and environment expected:
         started by a real systemd in the sandbox (SANDBOX: systemd-sandbox.sh):
         RECORDER, run by systemd, records its argv and environment
 
+    check_renderers.py sysv RENDER_CASES RECORDER WORK [SEED COUNT]
+        each init script's `start` run by sh, with the real env and a
+        start-stop-daemon that execs what it would start: RECORDER records it
+
 Exit 0: every case round-tripped or was rejected with invalid_config;
 exit 77: the parser is not installed here.
 """
@@ -203,6 +207,35 @@ def check_systemd_exec(rendered, work, sandbox, recorder):
     return bad
 
 
+def check_sysv(rendered, work):
+    """`sh SCRIPT start` with start-stop-daemon replaced by one that execs what
+    it would start (--startas, the words after --); env is the real one."""
+    fake = os.path.join(work, "bin")
+    os.makedirs(fake)
+    ssd = os.path.join(fake, "start-stop-daemon")
+    with open(ssd, "w") as f:
+        f.write("#!/bin/sh\n# runs the --startas program with the words after --, as the real one would\n"
+                "exe=\nwhile [ $# -gt 0 ]; do\n  case $1 in\n    --startas) exe=$2; shift 2 ;;\n"
+                "    --) shift; break ;;\n    *) shift ;;\n  esac\ndone\nexec \"$exe\" \"$@\"\n")
+    os.chmod(ssd, 0o755)
+    bad = 0
+    for i, text, argv, env in rendered:
+        script = os.path.join(work, f"pt{i}.sh")
+        open(script, "wb").write(text)
+        record = os.path.join(work, f"pt{i}.record")
+        r = subprocess.run(["sh", script, "start"], capture_output=True,
+                           env={"PATH": f"{fake}:/usr/sbin:/usr/bin:/sbin:/bin", "SERVICEKIT_RECORD": record})
+        if r.returncode != 0 or not os.path.exists(record):
+            bad += fail(f"case {i}: the script did not run the program (exit {r.returncode}): {r.stderr[:500]!r}")
+            continue
+        got, got_env = parse_records(open(record, "rb").read())[0]
+        if got != argv:
+            bad += fail(f"case {i}: sh ran {got!r}, expected {argv!r}")
+        if sorted(got_env) != sorted(env):
+            bad += fail(f"case {i}: environment {sorted(got_env)!r} != {sorted(env)!r}")
+    return bad
+
+
 def main():
     kind, render_cases, recorder, work = sys.argv[1:5]
     rest = sys.argv[5:]
@@ -215,6 +248,8 @@ def main():
         bad = check_launchd(rendered)
     elif kind == "systemd-verify":
         bad = check_systemd_verify(rendered, work)
+    elif kind == "sysv":
+        bad = check_sysv(rendered, work)
     elif kind == "systemd-exec":
         bad = check_systemd_exec(rendered, os.path.abspath(work), sandbox, recorder)
     else:

@@ -58,7 +58,7 @@ std::map<std::string, renderer> renderers() {
     r["windows"] = [](const config& c) { return detail::scm::make_scm_parameters(c, c.executable.string()).binary_path; };
 #endif
 #if defined(SERVICEKIT_PROPERTY_SYSV)
-    r["sysv"] = [](const config& c) { return detail::render_sysv_script(c); };
+    r["sysv"] = [](const config& c) { return detail::sysv::render_sysv_script(c); };
 #endif
     return r;
 }
