@@ -274,7 +274,8 @@ TEST_CASE("sysv script: LSB exit codes through the real shell") {
     for (const auto& shell : shells()) {
         CAPTURE(shell);
         const script_run run(c);
-        for (const auto& [ssd, lsb] : std::vector<std::pair<int, int>>{{0, 0}, {1, 1}, {3, 3}, {4, 4}, {2, 4}}) {
+        for (const auto& codes : std::vector<std::pair<int, int>>{{0, 0}, {1, 1}, {3, 3}, {4, 4}, {2, 4}}) {
+            const int ssd = codes.first, lsb = codes.second;  // clang 14 cannot capture structured bindings
             CAPTURE(ssd);
             CHECK(run.run(shell, "status", {"FAKE_SSD_STATUS=" + std::to_string(ssd)}).exit_code == lsb);
         }
