@@ -5,6 +5,8 @@
 #include <servicekit/config.hpp>
 #include <servicekit/error.hpp>
 
+#include "detail/text.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -28,13 +30,16 @@ inline void check(bool ok, std::string_view what, std::string_view detail = {}) 
     if (!ok) fail(what, detail);
 }
 
-/// An error message is one printable line: no control byte can reach a
-/// terminal or a log through it, whatever the input held.
+/// An error message is one printable line of UTF-8: no control character
+/// (C0, DEL, C1) can reach a terminal or a log through it, whatever the input held.
 inline void check_message(std::string_view msg) {
     check(!msg.empty(), "empty error message");
-    for (const char ch : msg) {
-        const auto c = static_cast<unsigned char>(ch);
+    check(detail::valid_utf8(msg), "error message is not UTF-8", msg);
+    for (std::size_t i = 0; i < msg.size(); ++i) {
+        const auto c = static_cast<unsigned char>(msg[i]);
         check(c >= 0x20 && c != 0x7F, "error message holds a control byte", msg);
+        check(!(c == 0xC2 && i + 1 < msg.size() && static_cast<unsigned char>(msg[i + 1]) < 0xA0),
+              "error message holds a C1 control", msg);
     }
 }
 
