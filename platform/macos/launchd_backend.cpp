@@ -332,7 +332,7 @@ private:
         for (std::size_t i = 0; i < ds.size(); ++i) {
             const std::string target = ds[i] + "/" + launchd_label(cfg);
             const std::vector<std::string> args{"bootstrap", ds[i], plist.string()};
-            auto delay = 100ms;
+            auto delay = env_.bootstrap_backoff;
             for (int attempt = 1;; ++attempt) {
                 const auto r = launchctl(args);
                 if (r.ok()) return target;

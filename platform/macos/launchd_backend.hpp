@@ -30,6 +30,9 @@ struct launchd_environment {
     std::function<void(std::chrono::milliseconds)> sleep;
     /// How long start/restart wait for `state = running`.
     std::chrono::milliseconds start_wait{std::chrono::seconds(10)};
+    /// The first pause before bootstrap is tried again after 5/37; it doubles
+    /// for each of the 5 attempts.
+    std::chrono::milliseconds bootstrap_backoff{100};
     /// Added to ExitTimeOut when stop waits for bootout to finish.
     std::chrono::milliseconds stop_margin{std::chrono::seconds(5)};
 };

@@ -28,12 +28,12 @@ taken relative to $SERVICEKIT_ROOT when it is set.
 import fcntl
 import json
 import os
-import plistlib
-import signal
 import stat
-import subprocess
 import sys
 import time
+
+# plistlib, signal and subprocess are imported where needed: the fake starts
+# for every launchctl call, and the driver polls.
 
 EX_CONFIG = 78
 
@@ -172,7 +172,8 @@ def root_path(p):
 
 
 def spawn_supervisor(e):
-    proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "__supervise", e["domain"], e["label"]],
+    import subprocess
+    proc = subprocess.Popen([sys.executable, "-S", os.path.abspath(__file__), "__supervise", e["domain"], e["label"]],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True, close_fds=True)
     e["supervisor"] = proc.pid
@@ -188,6 +189,7 @@ def cmd_bootstrap(args):
         fail("Usage: launchctl bootstrap <domain-target> [service-path ...]", 64)
     domain, plist_path = args
     check_domain(domain, "bootstrap")
+    import plistlib
     io_error = "Bootstrap failed: 5: Input/output error"
     try:
         st = os.lstat(plist_path)
@@ -338,6 +340,7 @@ def cmd_print(args):
 
 
 def read_plist(path):
+    import plistlib
     try:
         with open(path, "rb") as f:
             return plistlib.load(f)
@@ -352,6 +355,8 @@ def exit_timeout(plist):
 
 def supervise(domain, label):
     """The launchd part: runs one job until it is booted out."""
+    import signal
+    import subprocess
     with Lock():
         e = load(domain, label)
     if e is None:

@@ -53,6 +53,7 @@ public:
         env_.home = "/home/u";
         env_.start_wait = 5s;
         env_.stop_margin = 2s;
+        env_.bootstrap_backoff = 10ms;
         backend_ = detail::make_launchd_backend(env_);
     }
     ~sandbox() {
