@@ -417,10 +417,12 @@ std::filesystem::path launchd_plist_path(const launchd_environment& env, const c
 launchd_environment native_launchd_environment() {
     launchd_environment env;
     env.uid = static_cast<unsigned>(::geteuid());
-    if (const char* h = std::getenv("HOME"); h != nullptr && *h == '/') {
-        env.home = h;
-    } else if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_dir != nullptr) {
+    // The agent belongs to the effective user; under sudo, $HOME may still
+    // name the invoking user's home.
+    if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_dir != nullptr && *pw->pw_dir == '/') {
         env.home = pw->pw_dir;
+    } else if (const char* h = std::getenv("HOME"); h != nullptr && *h == '/') {
+        env.home = h;
     }
 #if defined(SERVICEKIT_LAUNCHD_INJECTABLE)
     // Cross-platform test build only; a native macOS build never reads these.

@@ -37,8 +37,8 @@ struct launchd_environment {
     std::chrono::milliseconds stop_margin{std::chrono::seconds(5)};
 };
 
-/// The real environment: /bin/launchctl, "/", geteuid(), $HOME (else the
-/// password database). In the cross-platform test build only
+/// The real environment: /bin/launchctl, "/", geteuid(), the effective
+/// user's home from the password database (else $HOME). In the cross-platform test build only
 /// (SERVICEKIT_LAUNCHD_INJECTABLE: SERVICEKIT_PLATFORM=macos on a non-Apple
 /// host), SERVICEKIT_LAUNCHCTL and SERVICEKIT_ROOT replace the first two.
 launchd_environment native_launchd_environment();
