@@ -4,10 +4,12 @@
 # exit codes of cli.hpp, the launchctl commands used, and what the running
 # service saw (its argv, XPC_SERVICE_NAME detection, SIGTERM -> stop(), its
 # log on stderr, which launchd writes to StandardErrorPath).
-#   cli_flow.sh <probe program> <fake launchctl>
+# With a third argument, the same verbs for that sample program too.
+#   cli_flow.sh <probe program> <fake launchctl> [<sample program>]
 set -eu
 probe=$1
 fake=$2
+sample=${3:-}
 work=$(mktemp -d /tmp/servicekit-cli-flow-XXXXXX)
 export FAKE_LAUNCHCTL_STATE="$work/state" SERVICEKIT_ROOT="$work/root" SERVICEKIT_LAUNCHCTL="$fake" \
     PROBE_DIR="$work/probe"
@@ -16,6 +18,7 @@ label=org.servicekit.launchd-probe
 plist="$SERVICEKIT_ROOT/Library/LaunchDaemons/$label.plist"
 cleanup() {
     "$fake" bootout "system/$label" >/dev/null 2>&1 || true
+    [ -z "$sample" ] || "$fake" bootout "system/org.servicekit.$(basename "$sample")" >/dev/null 2>&1 || true
     sleep 0.5
     rm -rf "$work"
 }
@@ -83,6 +86,21 @@ verbs=$(sed 's/^\["\([a-z-]*\)".*/\1/' "$FAKE_LAUNCHCTL_STATE/calls.log" | sort 
 [ "$verbs" = "bootout bootstrap enable kickstart print " ] || fail "launchctl subcommands used: $verbs"
 grep -q '^\["kickstart", "-k", "system/'"$label"'"\]$' "$FAKE_LAUNCHCTL_STATE/calls.log" ||
     fail "restart did not use kickstart -k"
+
+if [ -n "$sample" ]; then
+    name=$(basename "$sample")
+    expect 0 "$sample" install
+    expect 0 "$sample" start
+    expect 0 "$sample" status
+    contains "$work/out" "running"
+    "$fake" print "system/org.servicekit.$name" > "$work/print"
+    contains "$work/print" "$sample"
+    expect 0 "$sample" restart
+    expect 0 "$sample" stop
+    expect 3 "$sample" status
+    expect 0 "$sample" uninstall
+    expect 4 "$sample" status
+fi
 
 [ $failed = 0 ] && echo "cli flow: ok"
 exit $failed
