@@ -16,6 +16,7 @@ test_packages=(
     doctest-dev
     util-linux       # unshare, nsenter: the sandboxed systemd of the e2e tests
     systemd dbus     # the real manager the e2e tests boot
+    procps           # pgrep (the sandbox finds its systemd), /bin/kill (ExecReload= of systemd units)
     python3
     libxml2-utils    # xmllint: the launchd plists are read back by a second XML parser
     clang            # the os_log sink is compiled with clang (__builtin_os_log_format)

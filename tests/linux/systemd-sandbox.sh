@@ -3,7 +3,7 @@
 # and mount namespaces, so that the end-to-end tests can install, start, stop
 # and uninstall real units without touching the machine.
 #
-#   systemd-sandbox.sh start DIR [SHARE…]   boot one; DIR (not under /tmp) keeps its pid and log
+#   systemd-sandbox.sh start DIR [SHARE…]   boot one; DIR (used from outside only) keeps its pid and log
 #   systemd-sandbox.sh exec DIR CMD…        run CMD inside it (systemctl, journalctl, a test binary)
 #   systemd-sandbox.sh user DIR             also start dbus and root's user manager (systemctl --user)
 #   systemd-sandbox.sh stop DIR             kill it and everything in it
@@ -69,7 +69,6 @@ pid_of() { cat "$dir/pid" 2>/dev/null || true; }
 
 case $cmd in
   start)
-    case $dir in /tmp/*|/var/tmp/*|/run/*) echo "DIR must not be under /tmp, /var/tmp or /run: $dir" >&2; exit 2 ;; esac
     mkdir -p "$dir"
     [ -n "$(pid_of)" ] && kill -0 "$(pid_of)" 2>/dev/null && { echo "already running: $(pid_of)" >&2; exit 1; }
     shares=""

@@ -267,8 +267,8 @@ TEST_CASE("systemd driver: start, stop, restart and their errors") {
                                     "Job for myd.service failed because the control process exited with error code.\n"
                                     "See \"systemctl status myd.service\" and \"journalctl -xeu myd.service\" for details.\n"};
     CHECK(reason_of([&] { f.backend->start(cfg()); }, &message) == errc::manager_failed);
-    CHECK(message.find("Job for myd.service failed because the control process exited with error code.") !=
-          std::string::npos);
+    CHECK(message.find("systemctl start myd.service failed: Job for myd.service failed because the control "
+                       "process exited with error code; see `journalctl -u myd`") != std::string::npos);
     CHECK(message.find("journalctl -u myd") != std::string::npos);
     CHECK(message.find('\n') == std::string::npos);
 
