@@ -1,7 +1,6 @@
 // The launchd driver against the project's fake launchctl (fake_launchctl.py),
 // which runs the jobs for real. Each test case gets its own root directory
 // and launchctl state.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <servicekit/config.hpp>
@@ -9,6 +8,7 @@
 
 #include "macos/launchd_backend.hpp"
 #include "macos/launchd_plist.hpp"
+#include "test_support.hpp"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -29,20 +29,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 // A sandbox: root directory, launchctl state, a backend over them.
 class sandbox {
 public:
-    sandbox() {
-        char tmpl[] = "/tmp/servicekit-launchd-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        dir_ = tmpl;
+    sandbox() : dir_(scratch_.path) {
         fs::create_directories(dir_ / "root/home/u");
         fs::create_directories(dir_ / "state");
         ::setenv("FAKE_LAUNCHCTL_STATE", (dir_ / "state").c_str(), 1);
@@ -57,20 +47,19 @@ public:
         backend_ = detail::make_launchd_backend(env_);
     }
     ~sandbox() {
-        // Boot out whatever a failed test left loaded, then remove everything.
+        // Boot out whatever a failed test left loaded.
         std::error_code ec;
         for (const auto& d : fs::directory_iterator(dir_ / "state/domains", ec)) {
             for (const auto& j : fs::directory_iterator(d.path(), ec)) {
                 if (j.path().extension() != ".json") continue;
                 std::string domain = d.path().filename().string();
-                domain[domain.find('_') == std::string::npos ? 0 : domain.find('_')] = '/';
+                if (const auto u = domain.find('_'); u != std::string::npos) domain[u] = '/';  // gui_0 → gui/0
                 const std::string target = domain + "/" + j.path().stem().string();
                 (void)detail::run_command({FAKE_LAUNCHCTL, "bootout", target});
                 for (int i = 0; i < 150 && detail::run_command({FAKE_LAUNCHCTL, "print", target}).ok(); ++i)
                     std::this_thread::sleep_for(20ms);
             }
         }
-        fs::remove_all(dir_, ec);
     }
     sandbox(const sandbox&) = delete;
     sandbox& operator=(const sandbox&) = delete;
@@ -121,7 +110,7 @@ public:
 
     // The argv the job recorded when it started.
     std::vector<std::string> job_argv() const {
-        const std::string raw = slurp(dir_ / "argv");
+        const std::string raw = test::read_all(dir_ / "argv");
         std::vector<std::string> out;
         for (std::size_t i = 0; i < raw.size();) {
             const auto z = raw.find('\0', i);
@@ -132,21 +121,11 @@ public:
     }
 
 private:
+    test::scratch_dir scratch_;  // removed last, after the jobs were booted out
     fs::path dir_;
     detail::launchd_environment env_;
     std::unique_ptr<detail::backend> backend_;
 };
-
-void check_error(const std::function<void()>& f, errc code, const std::string& part) {
-    try {
-        f();
-        FAIL("no error; expected " << std::string(to_string(code)) << " containing " << part);
-    } catch (const error& e) {
-        CHECK_MESSAGE(e.reason() == code, e.what());
-        CHECK_MESSAGE(std::string(e.what()).find(part) != std::string::npos, e.what());
-        CHECK(std::string(e.what()).find('\n') == std::string::npos);
-    }
-}
 
 // Runs body in a fresh sandbox per launchctl generation: "older" answers
 // 37/119/122, "newer" answers 5 for all of them.
@@ -170,7 +149,7 @@ TEST_CASE("install writes the plist atomically, 0644 root:wheel, and enables the
     s.b().install(c, install_mode::fail_if_exists);
     const auto p = s.plist(c);
     CHECK(p == s.env().root / "Library/LaunchDaemons/org.servicekit.job.plist");
-    CHECK(slurp(p) == detail::render_launchd_plist(c));
+    CHECK(test::read_all(p) == detail::render_launchd_plist(c));
     struct stat st {};
     REQUIRE(::lstat(p.c_str(), &st) == 0);
     CHECK(S_ISREG(st.st_mode));
@@ -180,11 +159,11 @@ TEST_CASE("install writes the plist atomically, 0644 root:wheel, and enables the
     CHECK(s.calls() == std::vector<std::string>{"print system/org.servicekit.job", "enable system/org.servicekit.job"});
     CHECK(s.b().query(c).state == status::stopped);
 
-    check_error([&] { s.b().install(c, install_mode::fail_if_exists); }, errc::already_installed, "--force");
+    test::check_throws(errc::already_installed, "--force", [&] { s.b().install(c, install_mode::fail_if_exists); });
     c.description = "changed";
     c.arguments.push_back("new");
     s.b().install(c, install_mode::replace);
-    CHECK(slurp(p) == detail::render_launchd_plist(c));
+    CHECK(test::read_all(p) == detail::render_launchd_plist(c));
     for (const auto& e : fs::directory_iterator(p.parent_path()))
         CHECK_MESSAGE(e.path() == p, "left behind: " << e.path());
 }
@@ -231,9 +210,9 @@ TEST_CASE("start, status, restart, stop, uninstall") {
     s.b().uninstall(c);
     CHECK_FALSE(fs::exists(s.plist(c)));
     CHECK(s.b().query(c).state == status::not_installed);
-    check_error([&] { s.b().uninstall(c); }, errc::not_installed, "install");
-    check_error([&] { s.b().start(c); }, errc::not_installed, "install");
-    check_error([&] { s.b().stop(c); }, errc::not_installed, "install");
+    test::check_throws(errc::not_installed, "install", [&] { s.b().uninstall(c); });
+    test::check_throws(errc::not_installed, "install", [&] { s.b().start(c); });
+    test::check_throws(errc::not_installed, "install", [&] { s.b().stop(c); });
     for (const auto& call : s.calls()) {
         CHECK_FALSE(call.starts_with("load"));
         CHECK_FALSE(call.starts_with("unload"));
@@ -292,7 +271,7 @@ TEST_CASE("start right after a bootout retries bootstrap on 5") {
 
     s.b().stop(c);
     s.set("busy", "10");
-    check_error([&] { s.b().start(c); }, errc::manager_failed, "Input/output error");
+    test::check_throws(errc::manager_failed, "Input/output error", [&] { s.b().start(c); });
     CHECK(s.count("bootstrap system") == 4 + 5);
 }
 
@@ -313,7 +292,7 @@ TEST_CASE("start type disabled: install disables the label, start fails clearly"
         c.start_type = start_type::disabled;
         s.b().install(c, install_mode::fail_if_exists);
         CHECK(s.count("disable system/org.servicekit.job") == 1);
-        check_error([&] { s.b().start(c); }, errc::manager_failed, "disabled");
+        test::check_throws(errc::manager_failed, "disabled", [&] { s.b().start(c); });
         CHECK(s.b().query(c).state == status::stopped);
     });
 }
@@ -333,7 +312,7 @@ TEST_CASE("a plist with bad ownership is named as the problem") {
         auto c = s.service();
         s.b().install(c, install_mode::fail_if_exists);
         REQUIRE(::chown(s.plist(c).c_str(), 1000, 1000) == 0);
-        check_error([&] { s.b().start(c); }, errc::manager_failed, "root:wheel");
+        test::check_throws(errc::manager_failed, "root:wheel", [&] { s.b().start(c); });
     });
 }
 
@@ -341,13 +320,13 @@ TEST_CASE("not root: permission denied, and a failed install leaves nothing behi
     sandbox s;
     auto c = s.service();
     s.set("euid", "501");
-    check_error([&] { s.b().install(c, install_mode::fail_if_exists); }, errc::permission_denied, "sudo");
+    test::check_throws(errc::permission_denied, "sudo", [&] { s.b().install(c, install_mode::fail_if_exists); });
     CHECK_FALSE(fs::exists(s.plist(c)));
     CHECK(fs::is_empty(s.plist(c).parent_path()));
     fs::remove(s.state() / "euid");
     s.b().install(c, install_mode::fail_if_exists);
     s.set("euid", "501");
-    check_error([&] { s.b().start(c); }, errc::permission_denied, "run with sudo");
+    test::check_throws(errc::permission_denied, "run with sudo", [&] { s.b().start(c); });
 }
 
 TEST_CASE("agents: gui/<uid>, or user/<uid> without a GUI session") {
@@ -385,7 +364,7 @@ TEST_CASE("a job that cannot be spawned: start times out naming launchd's state"
     c.executable = "/nonexistent/bin/job";
     c.restart = restart_policy::never;
     b->install(c, install_mode::fail_if_exists);
-    check_error([&] { b->start(c); }, errc::timeout, "launchd state: not running");
+    test::check_throws(errc::timeout, "launchd state: not running", [&] { b->start(c); });
     const auto q = b->query(c);
     CHECK(q.state == status::stopped);
     CHECK(q.detail == "not running");
@@ -432,5 +411,5 @@ TEST_CASE("no launchctl: manager unavailable") {
     env.launchctl = "/nonexistent/launchctl";
     auto b = detail::make_launchd_backend(env);
     auto c = s.service();
-    check_error([&] { (void)b->query(c); }, errc::manager_unavailable, "/nonexistent/launchctl");
+    test::check_throws(errc::manager_unavailable, "/nonexistent/launchctl", [&] { (void)b->query(c); });
 }

@@ -4,9 +4,9 @@
 #include <servicekit/error.hpp>
 
 #include "macos/launchd_plist.hpp"
+#include "test_support.hpp"
 
-#include <cstdlib>
-#include <fstream>
+#include <filesystem>
 #include <set>
 #include <sstream>
 #include <string>
@@ -23,28 +23,8 @@ config daemon() {
     return c;
 }
 
-// Compares with tests/unit/golden/<name>; SERVICEKIT_UPDATE_GOLDEN=1 rewrites it.
-void check_golden(const std::string& name, const std::string& actual) {
-    const std::string path = std::string(SERVICEKIT_GOLDEN_DIR) + "/" + name;
-    if (std::getenv("SERVICEKIT_UPDATE_GOLDEN") != nullptr) {
-        std::ofstream(path, std::ios::binary) << actual;
-    }
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), "missing golden file " << path);
-    std::stringstream expected;
-    expected << in.rdbuf();
-    CHECK(actual == expected.str());
-}
-
 void check_rejected(const config& c, const std::string& part) {
-    try {
-        (void)detail::render_launchd_plist(c);
-        FAIL("rendered, expected invalid_config containing " << part);
-    } catch (const error& e) {
-        CHECK(e.reason() == errc::invalid_config);
-        CHECK_MESSAGE(std::string(e.what()).find(part) != std::string::npos, e.what());
-        CHECK(std::string(e.what()).find('\n') == std::string::npos);
-    }
+    test::check_throws(errc::invalid_config, part, [&] { (void)detail::render_launchd_plist(c); });
 }
 
 // The top-level keys of a plist rendered by us (one tab of indent).
@@ -61,7 +41,7 @@ std::set<std::string> top_level_keys(const std::string& plist) {
 TEST_CASE("launchd plist: a default daemon") {
     const auto c = daemon();
     REQUIRE_NOTHROW(validate(c));
-    check_golden("launchd_daemon.plist", detail::render_launchd_plist(c));
+    test::check_golden("launchd_daemon.plist", detail::render_launchd_plist(c));
 }
 
 TEST_CASE("launchd plist: every key, with strings that need escaping") {
@@ -83,7 +63,7 @@ TEST_CASE("launchd plist: every key, with strings that need escaping") {
     c.launchd.standard_error_path = "/var/log/my d/err.log";
     REQUIRE_NOTHROW(validate(c));
     const auto text = detail::render_launchd_plist(c);
-    check_golden("launchd_every_key.plist", text);
+    test::check_golden("launchd_every_key.plist", text);
     CHECK(text.find("<string>]]&gt;</string>") != std::string::npos);
     CHECK(text.find("cr&#13;lf&#13;\n</string>") != std::string::npos);
     CHECK(text.find('\r') == std::string::npos);
@@ -96,7 +76,7 @@ TEST_CASE("launchd plist: an agent that is never restarted") {
     c.start_type = start_type::disabled;
     c.stop_timeout = 100ms;
     c.restart_delay = 0ms;
-    check_golden("launchd_agent.plist", detail::render_launchd_plist(c));
+    test::check_golden("launchd_agent.plist", detail::render_launchd_plist(c));
 }
 
 TEST_CASE("launchd plist: start type and restart policy") {
@@ -173,19 +153,14 @@ TEST_CASE("launchd plist: only keys of the key table, each once") {
         CHECK(table.insert(std::string(k.key)).second);
         CHECK(detail::to_string(k.type) != "unknown");
     }
+    const std::filesystem::path dir = SERVICEKIT_GOLDEN_DIR;
     for (const char* golden : {"launchd_daemon.plist", "launchd_every_key.plist", "launchd_agent.plist"}) {
-        std::ifstream in(std::string(SERVICEKIT_GOLDEN_DIR) + "/" + golden, std::ios::binary);
-        std::stringstream s;
-        s << in.rdbuf();
-        for (const auto& k : top_level_keys(s.str())) {
+        for (const auto& k : top_level_keys(test::read_all(dir / golden))) {
             CAPTURE(golden);
             CAPTURE(k);
             CHECK(table.count(k) == 1);
         }
     }
     // The full example uses every key in the table.
-    std::ifstream in(std::string(SERVICEKIT_GOLDEN_DIR) + "/launchd_every_key.plist", std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    CHECK(top_level_keys(s.str()) == table);
+    CHECK(top_level_keys(test::read_all(dir / "launchd_every_key.plist")) == table);
 }
