@@ -393,6 +393,10 @@ def supervise(domain, label):
             rc = job.poll()
             if rc is not None:
                 break
+            if not os.path.exists(entry_path(domain, label)):
+                job.kill()  # the state directory was removed: no job may outlive it
+                job.wait()
+                return
             bootout, kick = take_request(e, "bootout"), take_request(e, "restart")
             if termed_at is None and (bootout or kick):
                 restart = kick and not bootout
