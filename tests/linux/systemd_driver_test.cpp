@@ -7,6 +7,7 @@
 
 #include "linux/systemd_backend.hpp"
 #include "linux/systemd_unit.hpp"
+#include "test_support.hpp"
 
 #include <cstdlib>
 #include <fstream>
@@ -34,20 +35,7 @@ using detail::command_result;
 
 namespace {
 
-struct scratch_dir {
-    std::filesystem::path path;
-    scratch_dir() {
-        std::string t = (std::filesystem::temp_directory_path() / "servicekit-systemd-XXXXXX").string();
-        REQUIRE(::mkdtemp(t.data()) != nullptr);
-        path = t;
-    }
-    ~scratch_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    scratch_dir(const scratch_dir&) = delete;
-    scratch_dir& operator=(const scratch_dir&) = delete;
-};
+using test::scratch_dir;
 
 // A systemctl that answers from a script: `show` from `state`, every other
 // verb from `results` (default: success), and records every call.
