@@ -9,6 +9,8 @@
 //            environment; every line is a comment, a section or Key=Value
 //   sysv:    the LSB header holds only comment lines; shell_quote() of any
 //            string decodes back to it; the script ends with its one `esac`
+//   launchd: every '<' opens a plist tag and every '&' an entity the writer
+//            uses; ProgramArguments, unescaped, is exactly service_command_line()
 // The real parsers check the same outputs in tests/property.
 #include "fuzz_check.hpp"
 #include "fuzz_input.hpp"
@@ -24,6 +26,8 @@
 #include "linux/systemd_unit.hpp"
 #elif SERVICEKIT_FUZZ_RENDERER_sysv
 #include "linux/sysv_script.hpp"
+#elif SERVICEKIT_FUZZ_RENDERER_launchd
+#include "macos/launchd_plist.hpp"
 #endif
 
 using namespace servicekit;
@@ -31,7 +35,7 @@ using namespace servicekit::fuzz;
 
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
+[[maybe_unused]] std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> lines;
     std::size_t start = 0;
     for (std::size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
@@ -184,6 +188,58 @@ void check_rendered(const config& c, const std::string& script) {
 }
 
 std::string render(const config& c) { return detail::sysv::render_sysv_script(c); }
+
+#elif SERVICEKIT_FUZZ_RENDERER_launchd
+
+std::string xml_unescape(const std::string& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '&') {
+            out += s[i];
+            continue;
+        }
+        const auto semi = s.find(';', i);
+        check(semi != std::string::npos, "an unterminated entity", s);
+        const auto entity = s.substr(i + 1, semi - i - 1);
+        if (entity == "amp") out += '&';
+        else if (entity == "lt") out += '<';
+        else if (entity == "gt") out += '>';
+        else if (entity == "#13") out += '\r';
+        else fail("an entity the writer does not use", entity);
+        i = semi;
+    }
+    return out;
+}
+
+void check_rendered(const config& c, const std::string& plist) {
+    static const std::vector<std::string> tags{
+        "?xml ", "!DOCTYPE ", "plist", "/plist", "dict", "/dict", "key", "/key", "string", "/string", "array",
+        "/array", "integer", "/integer", "true/", "false/"};
+    for (std::size_t i = plist.find('<'); i != std::string::npos; i = plist.find('<', i + 1)) {
+        bool known = false;
+        for (const auto& t : tags)
+            if (plist.compare(i + 1, t.size(), t) == 0 &&
+                (t.back() == ' ' || plist[i + 1 + t.size()] == '>' || plist[i + 1 + t.size()] == ' '))
+                known = true;
+        check(known, "a '<' that does not open a plist tag", plist.substr(i, 40));
+    }
+    const std::string start = "<key>ProgramArguments</key>\n\t<array>\n";
+    auto pos = plist.find(start);
+    check(pos != std::string::npos, "no ProgramArguments array");
+    pos += start.size();
+    std::vector<std::string> words;
+    const auto end = plist.find("\t</array>", pos);
+    while (pos < end) {
+        const auto open = plist.find("<string>", pos);
+        const auto close = plist.find("</string>", open);
+        check(open < end && close < end, "a malformed ProgramArguments entry");
+        words.push_back(xml_unescape(plist.substr(open + 8, close - open - 8)));
+        pos = plist.find('\n', close) + 1;
+    }
+    check(words == service_command_line(c), "ProgramArguments does not unescape to service_command_line()");
+}
+
+std::string render(const config& c) { return detail::render_launchd_plist(c); }
 
 #else
 #error "SERVICEKIT_FUZZ_RENDERER_<name> must be defined"
