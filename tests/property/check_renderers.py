@@ -20,6 +20,11 @@ checks it gives back exactly the command line and environment expected:
         each init script's `start` run by sh, with the real env and a
         start-stop-daemon that execs what it would start: RECORDER records it
 
+    check_renderers.py windows RENDER_CASES RECORDER WORK ARGV_W_EXE [SEED COUNT]
+        lpBinaryPathName split by the real CommandLineToArgvW under Wine, and
+        (150 of them) started with CreateProcessW: the started program records
+        both CommandLineToArgvW(GetCommandLineW()) and the C runtime's argv
+
 Exit 0: every case round-tripped or was rejected with invalid_config;
 exit 77: the parser is not installed here.
 """
@@ -236,18 +241,59 @@ def check_sysv(rendered, work):
     return bad
 
 
+def check_windows(rendered, work, argv_w, spawned):
+    """Command lines split by the real CommandLineToArgvW under Wine; the first
+    `spawned` also started with CreateProcessW, recording both
+    CommandLineToArgvW(GetCommandLineW()) and the C runtime's argv."""
+    lines = os.path.join(work, "lines")
+    with open(lines, "wb") as f:
+        for _i, text, _argv, _env in rendered:
+            f.write(text + b"\0")
+    with open(os.path.join(work, "spawn-lines"), "wb") as f:
+        for _i, text, _argv, _env in rendered[:spawned]:
+            f.write(text + b"\0")
+    env = dict(os.environ, WINEPREFIX=os.path.join(work, "..", "wineprefix"), WINEDEBUG="-all")
+    bad = 0
+    for mode, src, per_case in (("split", "lines", 1), ("spawn", "spawn-lines", 2)):
+        out = os.path.join(work, f"{mode}.out")
+        r = subprocess.run(["wine", argv_w, mode, os.path.join(work, src), out], env=env, capture_output=True,
+                           text=True, timeout=900)
+        if r.returncode != 0:
+            return fail(f"argv_w {mode} under Wine: exit {r.returncode}: {r.stderr[-2000:]}")
+        records = parse_records(open(out, "rb").read())
+        cases = rendered if mode == "split" else rendered[:spawned]
+        if len(records) != per_case * len(cases):
+            return fail(f"{mode}: {len(records)} records for {len(cases)} command lines")
+        for k, (i, text, argv, _env) in enumerate(cases):
+            for got, _ in records[k * per_case:(k + 1) * per_case]:
+                if got != argv:
+                    bad += fail(f"case {i} ({mode}): {text!r} gave {got!r}, expected {argv!r}")
+        print(f"{mode}: {len(cases)} command lines checked")
+    return bad
+
+
 def main():
     kind, render_cases, recorder, work = sys.argv[1:5]
     rest = sys.argv[5:]
     sandbox = rest.pop(0) if kind == "systemd-exec" else None
+    argv_w = rest.pop(0) if kind == "windows" else None
+    if kind == "windows":
+        if shutil.which("wine") is None:
+            print("skipped: wine is not installed")
+            return SKIP
+        # The command lines name argv_w.exe by its Windows path (Wine maps / to Z:).
+        recorder = "Z:" + os.path.abspath(argv_w).replace("/", "\\")
     seed = int(rest[0]) if rest else 20261121
     count = int(rest[1]) if len(rest) > 1 else 2000
     render_kind = {"systemd-verify": "systemd", "systemd-exec": "systemd"}.get(kind, kind)
-    rendered = generate(render_cases, render_kind, os.path.abspath(work), os.path.abspath(recorder), seed, count)
+    exe = recorder if kind == "windows" else os.path.abspath(recorder)
+    rendered = generate(render_cases, render_kind, os.path.abspath(work), exe, seed, count)
     if kind == "launchd":
         bad = check_launchd(rendered)
     elif kind == "systemd-verify":
         bad = check_systemd_verify(rendered, work)
+    elif kind == "windows":
+        bad = check_windows(rendered, os.path.abspath(work), argv_w, 150)
     elif kind == "sysv":
         bad = check_sysv(rendered, work)
     elif kind == "systemd-exec":

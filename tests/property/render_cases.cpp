@@ -43,22 +43,27 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using renderer = std::function<std::string(const config&)>;
+// (config, the executable as the manager names it) -> the rendered text.
+using renderer = std::function<std::string(const config&, const std::string&)>;
 
 std::map<std::string, renderer> renderers() {
     std::map<std::string, renderer> r;
 #if defined(SERVICEKIT_PROPERTY_SYSTEMD)
-    r["systemd"] = [](const config& c) { return detail::render_systemd_unit(c); };
+    r["systemd"] = [](const config& c, const std::string&) { return detail::render_systemd_unit(c); };
 #endif
 #if defined(SERVICEKIT_PROPERTY_LAUNCHD)
-    r["launchd"] = [](const config& c) { return detail::render_launchd_plist(c); };
+    r["launchd"] = [](const config& c, const std::string&) { return detail::render_launchd_plist(c); };
 #endif
 #if defined(SERVICEKIT_PROPERTY_WINDOWS)
     // The exact lpBinaryPathName the SCM stores and CommandLineToArgvW splits.
-    r["windows"] = [](const config& c) { return detail::scm::make_scm_parameters(c, c.executable.string()).binary_path; };
+    // EXECUTABLE is a Windows path here (config::executable gets a POSIX
+    // stand-in so that validate() passes on this host).
+    r["windows"] = [](const config& c, const std::string& exe) {
+        return detail::scm::make_scm_parameters(c, exe).binary_path;
+    };
 #endif
 #if defined(SERVICEKIT_PROPERTY_SYSV)
-    r["sysv"] = [](const config& c) { return detail::sysv::render_sysv_script(c); };
+    r["sysv"] = [](const config& c, const std::string&) { return detail::sysv::render_sysv_script(c); };
 #endif
     return r;
 }
@@ -81,7 +86,7 @@ std::string nul_list(const std::vector<std::string>& v) {
 config make_case(property::string_generator& gen, std::size_t i, const std::string& exe) {
     config c;
     c.name = "pt" + std::to_string(i);
-    c.executable = exe;
+    c.executable = exe.starts_with("/") ? exe : "/windows/stand-in.exe";
     // Mostly strings validation accepts, so that the renderer sees them.
     const bool hostile = gen.one_in(10);
     c.arguments = gen.arguments(hostile);
@@ -115,9 +120,11 @@ int main(int argc, char** argv) {
         const auto base = out / std::to_string(i);
         try {
             validate(c);
-            const std::string text = render(c);
+            const std::string text = render(c, argv[5]);
             write(base.string() + ".out", text);
-            write(base.string() + ".argv", nul_list(service_command_line(c)));
+            auto command_line = service_command_line(c);
+            command_line[0] = argv[5];
+            write(base.string() + ".argv", nul_list(command_line));
             std::vector<std::string> env;
             for (const auto& [k, v] : c.environment) env.push_back(k + "=" + v);
             write(base.string() + ".env", nul_list(env));
