@@ -17,6 +17,7 @@ test_packages=(
     util-linux       # unshare, nsenter: the sandboxed systemd of the e2e tests
     systemd dbus     # the real manager the e2e tests boot
     python3
+    libcpp-httplib-dev   # samples/http-api and its test (samples.http_api)
 )
 
 want=("${build_packages[@]}")
