@@ -16,6 +16,7 @@ test_packages=(
     doctest-dev
     util-linux       # unshare, nsenter: the sandboxed systemd of the e2e tests
     systemd dbus     # the real manager the e2e tests boot
+    procps           # pgrep (the sandbox finds its systemd), /bin/kill (ExecReload= of systemd units)
     python3
     libcpp-httplib-dev   # samples/http-api and its test (samples.http_api)
 )
