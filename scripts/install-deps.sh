@@ -20,6 +20,7 @@ test_packages=(
     python3
     libxml2-utils    # xmllint: the launchd plists are read back by a second XML parser
     clang            # the os_log sink is compiled with clang (__builtin_os_log_format)
+    libcpp-httplib-dev   # samples/http-api and its test (samples.http_api)
 )
 
 want=("${build_packages[@]}")
