@@ -21,3 +21,11 @@ add_custom_target(doxygen
     WORKING_DIRECTORY ${PROJECT_BINARY_DIR}/docs
     COMMENT "API reference: ${SERVICEKIT_DOXYGEN_OUTPUT}/html/index.html"
     VERBATIM)
+
+# In CI the reference is built as a test, with warnings as errors: a public
+# declaration without its `///` fails it.
+if(SERVICEKIT_BUILD_TESTS AND SERVICEKIT_DOXYGEN_WARN_AS_ERROR)
+    add_test(NAME docs.api
+        COMMAND ${CMAKE_COMMAND} --build ${PROJECT_BINARY_DIR} --target doxygen)
+    set_tests_properties(docs.api PROPERTIES LABELS unit)
+endif()
