@@ -20,7 +20,8 @@ test_packages=(
     python3
     doxygen          # docs.api: the API reference builds without a warning
     libxml2-utils    # xmllint: the launchd plists are read back by a second XML parser
-    clang            # the os_log sink is compiled with clang (__builtin_os_log_format)
+    clang            # the os_log sink is compiled with clang (__builtin_os_log_format); the fuzz stage
+    libclang-rt-14-dev   # libFuzzer and clang's ASan/UBSan runtimes (fuzz stage)
     libcpp-httplib-dev   # samples/http-api and its test (samples.http_api)
 )
 

@@ -8,7 +8,8 @@ the service.
     crash       restart policies: on-failure restarts a crash and not a clean
                 exit, always restarts a clean exit, never restarts nothing
     stop        a stop() that hangs: `stop` returns once run() ended the process
-                with 124, well within TimeoutStopSec
+                with 124, well within TimeoutStopSec; the unit file is 0644
+                root:root even when installed under umask 077
     inject      install with `enable` or `daemon-reload` failing (a systemctl
                 wrapper first in PATH), a read-only and a full unit directory
                 (tiny tmpfs), not root, the binary gone at start: each fails with
@@ -118,8 +119,11 @@ class Test:
     def stop(self):
         name = "skr-hang"
         ready = os.path.join(self.work, f"{name}.ready")
-        r = self.svc("install", name, "--", "ready", ready, "hang-stop", config="stop_timeout_ms=2000")
+        r = self.sb.run("sh", "-c", 'umask 077 && exec "$@"', "sh", self.app, "install", "--name", name, "--",
+                        "ready", ready, "hang-stop")
         self.check(r.returncode == 0, "hang-stop: installed", r.stderr)
+        st = self.sb.run("stat", "-c", "%a %U:%G", f"/etc/systemd/system/{name}.service").stdout.strip()
+        self.check(st == "644 root:root", f"the unit file is 0644 root:root even with umask 077 ({st})")
         timeout_stop = self.prop(name, "TimeoutStopUSec")
         r = self.svc("start", name)
         self.check(r.returncode == 0, "hang-stop: started", r.stderr)
