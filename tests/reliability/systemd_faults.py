@@ -107,11 +107,15 @@ class Test:
                 continue
             r = self.svc("start", name)
             self.check(r.returncode == 0, f"{what}: started", r.stderr)
-            time.sleep(3.5)
-            n = self.starts(ready)
-            if restarts:
-                self.check(n >= 3, f"{what}: restarted by systemd ({n} starts in 3.5 s)")
+            if restarts:  # each cycle: 300 ms running, 300 ms RestartSec
+                deadline = time.monotonic() + 10
+                while self.starts(ready) < 3 and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                n = self.starts(ready)
+                self.check(n >= 3, f"{what}: restarted by systemd ({n} starts)")
             else:
+                time.sleep(2.5)  # long enough for several restarts, had there been any
+                n = self.starts(ready)
                 state = self.prop(name, "ActiveState")
                 self.check(n == 1 and state == final, f"{what}: not restarted ({n} start(s), {state}, want {final})")
             self.svc("uninstall", name)
@@ -132,7 +136,7 @@ class Test:
         elapsed = time.monotonic() - t0
         status = self.prop(name, "ExecMainStatus")
         self.check(r.returncode == 0, f"hang-stop: stop succeeded (exit {r.returncode})", r.stderr)
-        self.check(1.8 <= elapsed <= 3.9,
+        self.check(1.8 <= elapsed <= 6,
                    f"hang-stop: stopped {elapsed:.1f} s after the request: run()'s 2 s stop timeout, "
                    f"before TimeoutStopSec ({timeout_stop})")
         self.check(status == "124", f"hang-stop: the process ended itself with 124, not killed by systemd "
