@@ -12,6 +12,7 @@ no unit known to systemd, no process.
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -172,6 +173,25 @@ def main():
         return 0
     app = os.path.abspath(sys.argv[1])
     prefix = sys.argv[3:] if sys.argv[2:3] == ["--prefix"] else []
+    if not prefix and os.geteuid() == 0 and shutil.which("unshare") and not os.environ.get("SERVICEKIT_CATALOGUE_PRIVATE"):
+        # As root on the host a case that wrongly got through would install a
+        # real service: run in a private mount namespace where /etc is an
+        # overlay that vanishes with it (the checks see the same paths).
+        os.environ["SERVICEKIT_CATALOGUE_PRIVATE"] = "1"
+        os.execvp("unshare", ["unshare", "--mount", "--propagation", "private", sys.executable,
+                              os.path.abspath(__file__), *sys.argv[1:]])
+    if os.environ.get("SERVICEKIT_CATALOGUE_PRIVATE") == "1":
+        os.environ["SERVICEKIT_CATALOGUE_PRIVATE"] = "2"  # the services the cases start must not recurse
+        scratch = "/run/servicekit-catalogue"
+        for cmd in (["mkdir", "-p", scratch],  # an empty mount point left on the host's /run
+                    ["mount", "-t", "tmpfs", "tmpfs", scratch],
+                    ["mkdir", "-p", f"{scratch}/up", f"{scratch}/work"],
+                    ["mount", "-t", "overlay", "overlay", "-o",
+                     f"lowerdir=/etc,upperdir={scratch}/up,workdir={scratch}/work", "/etc"]):
+            if subprocess.run(cmd).returncode != 0:
+                print(f"cannot set up the private /etc: {' '.join(cmd)}")
+                return 1
+        print("running in a private mount namespace: /etc is a throw-away overlay")
     before = snapshot(prefix, app)
     failures = 0
     for what, edits, argv, status, part in CASES:
