@@ -182,8 +182,8 @@ def main():
                               os.path.abspath(__file__), *sys.argv[1:]])
     if os.environ.get("SERVICEKIT_CATALOGUE_PRIVATE") == "1":
         os.environ["SERVICEKIT_CATALOGUE_PRIVATE"] = "2"  # the services the cases start must not recurse
-        scratch = "/run/servicekit-catalogue"
-        for cmd in (["mkdir", "-p", scratch],  # an empty mount point left on the host's /run
+        scratch = os.path.abspath("catalogue-etc")  # a mount point in the test's working (build) directory
+        for cmd in (["mkdir", "-p", scratch],
                     ["mount", "-t", "tmpfs", "tmpfs", scratch],
                     ["mkdir", "-p", f"{scratch}/up", f"{scratch}/work"],
                     ["mount", "-t", "overlay", "overlay", "-o",
