@@ -11,6 +11,9 @@
 //            string decodes back to it; the script ends with its one `esac`
 //   launchd: every '<' opens a plist tag and every '&' an entity the writer
 //            uses; ProgramArguments, unescaped, is exactly service_command_line()
+//   windows: the SCM's lpBinaryPathName, split by the CommandLineToArgvW rules
+//            (re-implemented here; tests/property runs the real one under
+//            Wine), is exactly service_command_line(), the executable quoted
 // The real parsers check the same outputs in tests/property.
 #include "fuzz_check.hpp"
 #include "fuzz_input.hpp"
@@ -28,6 +31,8 @@
 #include "linux/sysv_script.hpp"
 #elif SERVICEKIT_FUZZ_RENDERER_launchd
 #include "macos/launchd_plist.hpp"
+#elif SERVICEKIT_FUZZ_RENDERER_windows
+#include "windows/scm_parameters.hpp"
 #endif
 
 using namespace servicekit;
@@ -241,8 +246,85 @@ void check_rendered(const config& c, const std::string& plist) {
 
 std::string render(const config& c) { return detail::render_launchd_plist(c); }
 
+#elif SERVICEKIT_FUZZ_RENDERER_windows
+
+// CommandLineToArgvW: argv[0] is everything up to the next '"' when it starts
+// with one (no escapes), else up to a space or tab; then 2N backslashes before
+// a '"' are N and the quote toggles quoting, 2N+1 are N and a literal '"'; other
+// backslashes are literal; `""` inside quotes is a literal '"'.
+std::vector<std::string> command_line_to_argv(const std::string& s) {
+    std::vector<std::string> argv;
+    std::size_t i = 0;
+    std::string a;
+    if (!s.empty() && s[0] == '"') {
+        const auto end = s.find('"', 1);
+        a = s.substr(1, end == std::string::npos ? std::string::npos : end - 1);
+        i = end == std::string::npos ? s.size() : end + 1;
+    } else {
+        while (i < s.size() && s[i] != ' ' && s[i] != '\t') a += s[i++];
+    }
+    argv.push_back(a);
+    for (;;) {
+        while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+        if (i >= s.size()) break;
+        a.clear();
+        bool quoted = false;
+        while (i < s.size() && (quoted || (s[i] != ' ' && s[i] != '\t'))) {
+            std::size_t n = 0;
+            while (i < s.size() && s[i] == '\\') ++n, ++i;
+            if (i < s.size() && s[i] == '"') {
+                a.append(n / 2, '\\');
+                if (n % 2 == 1) {
+                    a += '"';
+                    ++i;
+                } else if (quoted && i + 1 < s.size() && s[i + 1] == '"') {
+                    a += '"';
+                    i += 2;
+                } else {
+                    quoted = !quoted;
+                    ++i;
+                }
+            } else {
+                a.append(n, '\\');
+                if (i < s.size() && (quoted || (s[i] != ' ' && s[i] != '\t'))) a += s[i++];
+            }
+        }
+        argv.push_back(a);
+    }
+    return argv;
+}
+
+void check_rendered(const config& c, const std::string& line) {
+    check(!line.empty() && line[0] == '"', "the executable is not quoted", line);
+    check(command_line_to_argv(line) == service_command_line(c),
+          "the command line does not split back into service_command_line()", line);
+}
+
+// The SCM has no per-user services: make_scm_parameters() says not_supported
+// for scope::user (checked here), so the rest is checked as a system service.
+config for_renderer(const config& c) {
+    if (c.scope != scope::user) return c;
+    try {
+        (void)detail::scm::make_scm_parameters(c, c.executable.string());
+        fail("a user-scope service was accepted for the SCM");
+    } catch (const error& e) {
+        check(e.reason() == errc::not_supported, "a user-scope service not rejected with not_supported", e.what());
+    }
+    config system = c;
+    system.scope = scope::system;
+    return system;
+}
+
+std::string render(const config& c) {
+    return detail::scm::make_scm_parameters(c, c.executable.string()).binary_path;
+}
+
 #else
 #error "SERVICEKIT_FUZZ_RENDERER_<name> must be defined"
+#endif
+
+#if !SERVICEKIT_FUZZ_RENDERER_windows
+const config& for_renderer(const config& c) { return c; }
 #endif
 
 }  // namespace
@@ -251,12 +333,13 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) { return 0; }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     byte_source in(data, size);
-    const config c = config_from(in);
+    const config fuzzed = config_from(in);
     try {
-        validate(c);
+        validate(fuzzed);
     } catch (const error&) {
         return 0;  // config_fuzz checks validation
     }
+    const config c = for_renderer(fuzzed);
     std::string text;
     try {
         text = render(c);
