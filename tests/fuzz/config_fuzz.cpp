@@ -46,6 +46,10 @@ void check_accepted(const config& c) {
     check(alnum(n.front()) && n.back() != '.' && n.find("..") == std::string::npos,
           "accepted a name with a bad first/last character or \"..\"", n);
     check(one_line(c.display_name) && one_line(c.description), "accepted a multi-line display name or description");
+    for (const auto* text : {&c.display_name, &c.description})
+        check(text->empty() || (text->front() != ' ' && text->back() != ' ' && text->back() != '\\'),
+              "accepted a display name or description a unit file would change (edge space, trailing backslash)",
+              *text);
     check(absolute_or_empty(c.executable) && absolute_or_empty(c.working_directory),
           "accepted a relative or multi-line path", c.executable.string() + " | " + c.working_directory.string());
     check(absolute_or_empty(c.launchd.standard_out_path) && absolute_or_empty(c.launchd.standard_error_path),

@@ -45,6 +45,10 @@ CASES = [
     ("description of 1025 bytes", ["description=" + "d" * 1025], ["install"], CONFIG, "longer than 1024 bytes"),
     ("description not UTF-8", ["description=\\xff"], ["install"], CONFIG, "not valid UTF-8"),
     ("description with ESC", ["description=\\x1b[2J"], ["install"], CONFIG, "contains a control character"),
+    ("description with a trailing space", ["description=serves "], ["install"], CONFIG,
+     "must not start or end with a space"),
+    ("description ending with a backslash", ["description=serves\\\\"], ["install"], CONFIG,
+     "must not end with a backslash"),
     # paths
     ("relative executable", ["executable=bin/app"], ["install"], CONFIG, "must be an absolute path"),
     ("executable with a newline", ["executable=/bin/a\\nb"], ["install"], CONFIG, "must be one line"),
