@@ -217,7 +217,8 @@ int cli_main(int argc, char** argv, config cfg, service& svc) {
         return ok;
     } catch (const error& e) {
         std::fprintf(stderr, "%s: %s\n", who.c_str(), e.what());
-        if (verb == "status") return failure;
+        // status keeps 3 and 4 for its states: its other failures are 1.
+        if (verb == "status" && e.reason() != errc::invalid_config) return failure;
         return exit_code_for(e.reason());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "%s: %s\n", who.c_str(), e.what());

@@ -2,6 +2,8 @@
 
 #include <servicekit/run.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -53,7 +55,10 @@ void with_progress(std::chrono::milliseconds period, Body&& body, Tick&& tick) {
 lifecycle::lifecycle(config cfg, service& svc, manager_link& link,
                      std::shared_ptr<spdlog::logger> logger, std::function<void()> wake)
     : cfg_(std::move(cfg)), svc_(svc), link_(link), logger_(std::move(logger)),
-      wake_(std::move(wake)), ctx_(*this) {}
+      wake_(std::move(wake)), ctx_(*this) {
+    // Plain spdlog::info(...) anywhere in the program reaches the same log.
+    spdlog::set_default_logger(logger_);
+}
 
 bool lifecycle::start() {
     const auto hint = cfg_.stop_timeout;  // the SCM wait hint while starting

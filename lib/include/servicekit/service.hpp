@@ -23,7 +23,9 @@ public:
     context& operator=(const context&) = delete;
 
     /// The process's logger: the platform's log (journald or syslog, the Event
-    /// Log, os_log) under a manager, the terminal otherwise. Thread-safe.
+    /// Log, os_log) under a manager, the terminal otherwise. run() also makes
+    /// it spdlog's default logger, so spdlog::info(...) goes there too.
+    /// Thread-safe.
     spdlog::logger& log() noexcept;
     /// The effective config (after `--name`, `--log-level` and the arguments
     /// from the command line were applied).

@@ -1,0 +1,126 @@
+// cli_main parsed in-process: exit codes, and what reaches the service.
+#include <doctest/doctest.h>
+
+#include <servicekit/cli.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Records what run() handed it and stops at once.
+class recorder final : public servicekit::service {
+public:
+    void start(servicekit::context& ctx) override {
+        started = true;
+        arguments = ctx.arguments();
+        name = ctx.cfg().name;
+        scope = ctx.cfg().scope;
+        level = ctx.cfg().log_level;
+        interactive = ctx.interactive();
+        ctx.request_stop();
+    }
+    void stop(servicekit::context&) override { stopped = true; }
+
+    bool started = false, stopped = false, interactive = false;
+    std::vector<std::string> arguments;
+    std::string name;
+    servicekit::scope scope = servicekit::scope::system;
+    spdlog::level::level_enum level = spdlog::level::info;
+};
+
+servicekit::config base() {
+    servicekit::config c;
+    c.name = "clitest";
+    c.arguments = {"--configured"};
+    c.log_level = spdlog::level::off;  // keep the test output quiet
+    return c;
+}
+
+int cli(std::vector<std::string> words, servicekit::service& svc, servicekit::config cfg = base()) {
+    words.insert(words.begin(), "clitest");
+    std::vector<char*> argv;
+    for (auto& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
+    return servicekit::cli::cli_main(static_cast<int>(words.size()), argv.data(), cfg, svc);
+}
+
+struct foreground {
+    foreground() {
+        for (const char* v : {"NOTIFY_SOCKET", "INVOCATION_ID", "SYSTEMD_EXEC_PID", "XPC_SERVICE_NAME"}) ::unsetenv(v);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("usage errors exit 2") {
+    const std::vector<std::vector<std::string>> bad{
+        {"frobnicate"},
+        {"status", "extra"},
+        {"--force", "status"},
+        {"install", "--json"},
+        {"--log-level", "loud"},
+        {"--nam", "x"},          // no abbreviations: --nam is not --name
+        {"--name"},              // missing value
+        {"--bogus"},
+        {"-z"},
+    };
+    for (const auto& words : bad) {
+        CAPTURE(words.front());
+        recorder svc;
+        CHECK(cli(words, svc) == servicekit::cli::usage);
+        CHECK_FALSE(svc.started);
+    }
+}
+
+TEST_CASE("--help and --version exit 0 without running the service") {
+    for (const char* w : {"--help", "-h", "--version"}) {
+        recorder svc;
+        CHECK(cli({w}, svc) == 0);
+        CHECK_FALSE(svc.started);
+    }
+}
+
+TEST_CASE("no verb means run; configured arguments are used when none are given") {
+    foreground fg;
+    recorder svc;
+    CHECK(cli({}, svc) == 0);
+    CHECK(svc.started);
+    CHECK(svc.stopped);
+    CHECK(svc.interactive);
+    CHECK(svc.arguments == std::vector<std::string>{"--configured"});
+}
+
+TEST_CASE("everything after -- reaches the service verbatim, even options and verbs") {
+    foreground fg;
+    recorder svc;
+    CHECK(cli({"run", "--", "--help", "-x", "", "install", "--", "a b"}, svc) == 0);
+    CHECK(svc.arguments == std::vector<std::string>{"--help", "-x", "", "install", "--", "a b"});
+}
+
+TEST_CASE("-- with nothing after it means no arguments") {
+    foreground fg;
+    recorder svc;
+    CHECK(cli({"run", "--"}, svc) == 0);
+    CHECK(svc.arguments.empty());
+}
+
+TEST_CASE("--name, --user and --log-level change the effective config") {
+    foreground fg;
+    recorder svc;
+    CHECK(cli({"--name", "other", "run", "--user", "--log-level", "debug"}, svc) == 0);
+    CHECK(svc.name == "other");
+    CHECK(svc.scope == servicekit::scope::user);
+    CHECK(svc.level == spdlog::level::debug);
+}
+
+TEST_CASE("an invalid --name is an invalid configuration (exit 6) for every verb") {
+    for (const char* verb : {"run", "install", "status", "print-config", "start"}) {
+        CAPTURE(verb);
+        recorder svc;
+        CHECK(cli({"--name", "../x", verb}, svc) == servicekit::cli::invalid_config);
+        CHECK_FALSE(svc.started);
+    }
+}

@@ -1,0 +1,141 @@
+// The foreground lifecycle, seen from outside: spawn the probe, signal it,
+// check the order of its callbacks, its log and its exit code.
+#include <doctest/doctest.h>
+
+#include "child.hpp"
+
+#include <servicekit/run.hpp>
+
+using test::child;
+using test::read_file;
+using test::temp_dir;
+using test::wait_for_text;
+
+namespace {
+
+// The probe runs in the foreground: make sure no manager is detected.
+const std::map<std::string, std::string> foreground_env{
+    {"NOTIFY_SOCKET", ""}, {"INVOCATION_ID", ""}, {"SYSTEMD_EXEC_PID", ""}, {"XPC_SERVICE_NAME", ""}};
+
+std::vector<std::string> probe(std::vector<std::string> service_args) {
+    std::vector<std::string> argv{SERVICEKIT_PROBE, "run", "--"};
+    argv.insert(argv.end(), service_args.begin(), service_args.end());
+    return argv;
+}
+
+}  // namespace
+
+TEST_CASE("SIGTERM and SIGINT stop the service: start, then stop, exit 0") {
+    for (const int sig : {SIGTERM, SIGINT}) {
+        CAPTURE(sig);
+        temp_dir dir;
+        const auto events = dir / "events";
+        child c(probe({"--events", events.string()}), dir / "out", foreground_env);
+        REQUIRE(wait_for_text(events, "start"));
+        REQUIRE(wait_for_text(dir / "out", "started"));
+        c.signal(sig);
+        CHECK(c.wait() == servicekit::exit_success);
+        CHECK(read_file(events) == "start [--events] [" + events.string() + "]\nstop\n");
+        const auto out = c.output();
+        CHECK(out.find("[probe] [info] started") != std::string::npos);
+        CHECK(out.find("[probe] [info] stopping") != std::string::npos);
+        CHECK(out.find("[probe] [info] stopped") != std::string::npos);
+    }
+}
+
+TEST_CASE("SIGHUP calls reload and the service keeps running") {
+    temp_dir dir;
+    const auto events = dir / "events";
+    child c(probe({"--events", events.string()}), dir / "out", foreground_env);
+    REQUIRE(wait_for_text(events, "start"));
+    c.signal(SIGHUP);
+    REQUIRE(wait_for_text(events, "reload"));
+    c.signal(SIGHUP);
+    REQUIRE(wait_for_text(events, "reload\nreload\n"));
+    CHECK(c.wait(std::chrono::milliseconds(200)) == -1);  // still running
+    c.signal(SIGTERM);
+    CHECK(c.wait() == 0);
+    CHECK(read_file(events).ends_with("reload\nreload\nstop\n"));
+}
+
+TEST_CASE("a stop() that hangs: the process exits with exit_stop_timeout after the stop timeout") {
+    temp_dir dir;
+    const auto events = dir / "events";
+    auto env = foreground_env;
+    env["PROBE_STOP_TIMEOUT_MS"] = "300";
+    child c(probe({"--events", events.string(), "--stop-hang"}), dir / "out", env);
+    REQUIRE(wait_for_text(events, "start"));
+    c.signal(SIGTERM);
+    CHECK(c.wait() == servicekit::exit_stop_timeout);
+    CHECK(c.output().find("stop() did not return within the stop timeout (300 ms)") != std::string::npos);
+}
+
+TEST_CASE("request_stop() from another thread ends the service with its exit code") {
+    temp_dir dir;
+    const auto events = dir / "events";
+    child c(probe({"--events", events.string(), "--request-stop", "100:7"}), dir / "out", foreground_env);
+    CHECK(c.wait() == 7);
+    CHECK(read_file(events).ends_with("stop\n"));
+}
+
+TEST_CASE("request_stop() from inside start() stops right after start") {
+    temp_dir dir;
+    const auto events = dir / "events";
+    child c(probe({"--events", events.string(), "--request-stop", "0:0"}), dir / "out", foreground_env);
+    CHECK(c.wait() == 0);
+    CHECK(read_file(events).ends_with("stop\n"));
+}
+
+TEST_CASE("start() throwing is logged, stop() is not called, exit 1") {
+    temp_dir dir;
+    const auto events = dir / "events";
+    child c(probe({"--events", events.string(), "--start-throw"}), dir / "out", foreground_env);
+    CHECK(c.wait() == servicekit::exit_failure);
+    CHECK(read_file(events).find("stop") == std::string::npos);
+    CHECK(c.output().find("start() failed: probe asked to fail") != std::string::npos);
+}
+
+TEST_CASE("stop() throwing is logged and the exit code is 1") {
+    temp_dir dir;
+    const auto events = dir / "events";
+    child c(probe({"--events", events.string(), "--stop-throw"}), dir / "out", foreground_env);
+    REQUIRE(wait_for_text(events, "start"));
+    c.signal(SIGTERM);
+    CHECK(c.wait() == servicekit::exit_failure);
+    CHECK(c.output().find("stop() failed: probe asked to fail stopping") != std::string::npos);
+}
+
+TEST_CASE("arguments that look like options reach the service verbatim") {
+    temp_dir dir;
+    const auto events = dir / "events";
+    child c(probe({"--events", events.string(), "--request-stop", "0:0", "--help", "-x", "", "a b", "--", "run"}),
+            dir / "out", foreground_env);
+    CHECK(c.wait() == 0);
+    CHECK(read_file(events).starts_with("start [--events] [" + events.string() +
+                                        "] [--request-stop] [0:0] [--help] [-x] [] [a b] [--] [run]\n"));
+}
+
+TEST_CASE("samples/minimal: --help lists the verbs, frobnicate is a usage error, Ctrl+C stops it") {
+    temp_dir dir;
+    {
+        child c({SERVICEKIT_MINIMAL, "--help"}, dir / "help");
+        REQUIRE(c.wait() == 0);
+        const auto help = c.output();
+        for (const char* verb : {"install", "uninstall", "start", "stop", "restart", "status", "run", "print-config"})
+            CHECK(help.find(std::string("\n  ") + verb + " ") != std::string::npos);
+    }
+    {
+        child c({SERVICEKIT_MINIMAL, "frobnicate"}, dir / "bad");
+        CHECK(c.wait() == 2);
+        CHECK(c.output() == "minimal: unknown command 'frobnicate'; try 'minimal --help'\n");
+    }
+    {
+        child c({SERVICEKIT_MINIMAL, "run"}, dir / "run", foreground_env);
+        REQUIRE(wait_for_text(dir / "run", "tick 1"));
+        c.signal(SIGINT);
+        CHECK(c.wait() == 0);
+        const auto out = c.output();
+        CHECK(out.find("started") != std::string::npos);
+        CHECK(out.find("stopped") != std::string::npos);
+    }
+}
