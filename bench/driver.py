@@ -31,6 +31,7 @@ class Bench:
         self.bin = {
             "floor": os.path.join(build, "floor"),
             "floor_libs": os.path.join(build, "floor_libs"),
+            "noop": os.path.join(build, "noop"),
             "minimal": os.path.join(build, "servicekit", "samples", "minimal", "minimal"),
             "minimal_static": os.path.join(build, "minimal_static"),
         }
@@ -88,7 +89,7 @@ class Bench:
                      "RateLimitIntervalSec=0\\nRateLimitBurst=0\\nForwardToSyslog=no\\nForwardToWall=no\\n"
                      "ForwardToConsole=no\\nForwardToKMsg=no\\n' > /etc/systemd/journald.conf.d/bench.conf && "
                      "systemctl restart systemd-journald && "
-                     "renice -n -10 -p 1 $(pidof systemd-journald) >/dev/null"])
+                     "renice -n -10 -p 1 $(systemctl show -p MainPID --value systemd-journald) >/dev/null"])
 
     def stop_sandbox(self):
         subprocess.run([os.path.join(HERE, "sandbox.sh"), "stop", self.sandbox],
@@ -98,12 +99,16 @@ class Bench:
         """Idle footprint 2 s after exec; exec -> READY=1 and SIGTERM -> exit,
         also from extra runs with a short idle time (they are noisier)."""
         runs = [(2000, self.reps, True), (100, 3 * self.reps, False)]
+        os.makedirs(self.out, exist_ok=True)
         for idle, reps, footprint in runs:
             for _ in range(reps):
                 for name, path in self.bin.items():
                     argv = [path] if name.startswith("floor") else [path, "run"]
+                    smaps = os.path.join(self.out, "smaps.%s" % name)
+                    extra = ["--smaps", smaps] if footprint else []
                     p = self.inside(NICE + [self.probe, "spawn", "--idle", str(idle), "--timeout", "5000",
-                                            "--socket", "/run/bench-notify.sock", "--"] + argv, timeout=15)
+                                            "--socket", "/run/bench-notify.sock"] + extra + ["--"] + argv,
+                                    timeout=15)
                     kv = self.parse(p.stdout)
                     if kv.get("ready_us", -1) >= 0:
                         self.add("ready_us", name, kv["ready_us"])
@@ -112,6 +117,8 @@ class Bench:
                         self.notes.append("%s sent no READY=1" % name)
                     self.add("term_us", name, kv["term_us"])
                     self.add("term_cpu_us", name, kv["term_cpu_us"])
+                    if "term_stopping_us" in kv:
+                        self.add("term_stopping_us", name, kv["term_stopping_us"])
                     if footprint:
                         for k in ("rss_kb", "pss_kb", "anon_kb", "threads"):
                             self.add(k, name, kv[k])
@@ -143,14 +150,13 @@ class Bench:
                         variant = "raw" if mode != "servicekit" else mode
                         self.add("log_%s_%dt" % (sink, threads), variant, kv["msgs_per_s"])
                         self.add("log_cpu_%s_%dt" % (sink, threads), variant, kv["cpu_ns_per_msg"])
-                for mode, sink in (("servicekit", "journal"), ("journal", "journal"),
-                                   ("servicekit", "syslog"), ("syslog", "syslog")):
+                for sink in ("journal", "syslog"):
                     prefix = env + (no_journal if sink == "syslog" else [])
-                    p = self.inside(NICE + prefix + [self.log_bench, "latency", mode, "5000"], timeout=30)
+                    p = self.inside(NICE + prefix + [self.log_bench, "latency", sink, "3000"], timeout=30)
                     kv = self.parse(p.stdout)
-                    variant = "raw" if mode != "servicekit" else mode
-                    self.add("log_lat_p50_%s" % sink, variant, kv["p50_ns"])
-                    self.add("log_lat_p99_%s" % sink, variant, kv["p99_ns"])
+                    for variant in ("servicekit", "raw"):
+                        for q in ("p50", "p99"):
+                            self.add("log_lat_%s_%s" % (q, sink), variant, kv["%s_%s_ns" % (variant, q)])
         finally:
             notify.close()
             os.unlink(notify_path)
@@ -206,6 +212,8 @@ class Bench:
                 if state(s["unit"]) not in ("inactive", "failed"):
                     raise RuntimeError("%s is still %s after stop" % (s["unit"], state(s["unit"])))
                 self.add("uninstall_ms", name, timed(s["uninstall"])[0] / 1000)
+                # systemd refuses a 6th start within 10 s (StartLimitBurst); forget the count.
+                self.inside(["systemctl", "reset-failed", s["unit"]], check=False)
 
 
 # --- the table
@@ -220,15 +228,16 @@ ROWS = [
     ("ready_cpu_us", "  of which on a CPU", "ms", "lower", None),
     ("term_us", "SIGTERM -> exit", "ms", "lower", 1.2),
     ("term_cpu_us", "  of which on a CPU", "ms", "lower", None),
+    ("term_stopping_us", "  SIGTERM -> STOPPING=1", "ms", "lower", None),
     ("status_ms", "status (CLI vs systemctl is-active)", "ms", "lower", None),
     ("install_active_ms", "install+start -> active", "ms", "lower", 1.0),
     ("install_only_ms", "  of which install", "ms", "lower", None),
     ("stop_inactive_ms", "stop -> inactive", "ms", "lower", None),
     ("uninstall_ms", "uninstall", "ms", "lower", None),
 ]
-SCALE = {"ready_us": 1e-3, "ready_cpu_us": 1e-3, "term_us": 1e-3, "term_cpu_us": 1e-3}
+SCALE = {"ready_us": 1e-3, "ready_cpu_us": 1e-3, "term_us": 1e-3, "term_cpu_us": 1e-3, "term_stopping_us": 1e-3}
 # Timings: the cell shows "median (min)"; the ratio is of the medians.
-TIMED = {"ready_us", "ready_cpu_us", "term_us", "term_cpu_us", "status_ms", "install_active_ms", "install_only_ms", "stop_inactive_ms",
+TIMED = {"ready_us", "ready_cpu_us", "term_us", "term_cpu_us", "term_stopping_us", "status_ms", "install_active_ms", "install_only_ms", "stop_inactive_ms",
          "uninstall_ms"}
 
 
@@ -251,7 +260,7 @@ def verdict(ratio, target, better):
 
 def table(b):
     lines = []
-    variants = [v for v in ("floor_libs", "minimal", "minimal_static") if v in b.bin]
+    variants = [v for v in ("floor_libs", "noop", "minimal", "minimal_static") if v in b.bin]
     head = "| metric | floor (C) | " + " | ".join("%s | ratio" % v for v in variants) + " | target |"
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
     for metric, label, unit, better, target in ROWS:
@@ -312,6 +321,35 @@ def table(b):
     return "\n".join(lines)
 
 
+def smaps_breakdown(b):
+    """Idle RSS and PSS by mapping (the last footprint run of each program)."""
+    rows = {}
+    for name in b.bin:
+        path = os.path.join(b.out, "smaps.%s" % name)
+        if not os.path.exists(path):
+            continue
+        cur = None
+        for line in open(path):
+            parts = line.split()
+            if len(parts) >= 5 and "-" in parts[0] and not parts[0].endswith(":"):
+                cur = parts[5] if len(parts) > 5 else "[anonymous]"
+                cur = os.path.basename(cur) if cur.startswith("/") else cur
+                if cur.startswith("[") and cur not in ("[heap]", "[stack]"):
+                    cur = "[anonymous]" if cur == "[anonymous]" else "[kernel: vdso, vvar]"
+            elif parts[0] in ("Rss:", "Pss:") and cur:
+                r = rows.setdefault(cur, {}).setdefault(name, [0, 0])
+                r[0 if parts[0] == "Rss:" else 1] += int(parts[1])
+    if not rows:
+        return ""
+    names = [n for n in b.bin if any(n in v for v in rows.values())]
+    lines = ["| mapping (idle RSS / PSS, KiB) | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for m in sorted(rows, key=lambda m: -max(v[0] for v in rows[m].values())):
+        cells = ["%d / %d" % tuple(rows[m][n]) if n in rows[m] else "" for n in names]
+        if any(rows[m][n][0] for n in rows[m]):
+            lines.append("| %s | %s |" % (m, " | ".join(cells)))
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -325,6 +363,7 @@ def main():
     # SIGTERM/SIGINT (run.sh's timeout, Ctrl+C) must still stop the sandbox.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     started = time.monotonic()
+    load_before = open("/proc/loadavg").read().split()[0]
     failed = None
     try:
         if "sizes" in only:
@@ -342,16 +381,23 @@ def main():
     finally:
         b.stop_sandbox()
     out = table(b)
+    breakdown = smaps_breakdown(b)
+    if breakdown:
+        out += "\n\n" + breakdown
     print(out)
     for n in sorted(set(b.notes)):
         print("note: " + n)
-    print("\n%d repetitions, medians; ratios are servicekit / floor; %.0f s" % (
-        b.reps, time.monotonic() - started))
+    load_after = open("/proc/loadavg").read().split()[0]
+    summary = ("%d repetitions (x3 for the short-idle latency runs), medians (min); ratios are of the "
+               "medians, to the C floor; %d CPUs, load average %s before, %s after; %.0f s" % (
+                   b.reps, os.cpu_count(), load_before, load_after, time.monotonic() - started))
+    print("\n" + summary)
+    b.results["_summary"] = summary
     os.makedirs(b.out, exist_ok=True)
     with open(os.path.join(b.out, "results.json"), "w") as f:
         json.dump({"reps": b.reps, "results": b.results, "notes": sorted(set(b.notes))}, f, indent=1)
     with open(os.path.join(b.out, "table.md"), "w") as f:
-        f.write(out + "\n")
+        f.write(out + "\n\n" + summary + "\n")
     if failed:
         print("bench: stopped early: " + failed, file=sys.stderr)
         return 1

@@ -1,14 +1,15 @@
 /* The bench's measuring helper.
  *
- *   probe spawn [-e NAME=VALUE]... [--idle MS] [--timeout MS] [--socket PATH] -- PROGRAM ARGS...
+ *   probe spawn [-e NAME=VALUE]... [--idle MS] [--timeout MS] [--socket PATH] [--smaps COPY] -- PROGRAM ARGS...
  *       Owns a NOTIFY_SOCKET, starts PROGRAM with it and prints, one key=value a line:
  *       ready_us (exec -> READY=1; ready_cpu_us and ready_wait_us: how much of it the
  *       process spent on a CPU and waiting for one), rss_kb, pss_kb, anon_kb, threads (MS after exec),
  *       term_us (SIGTERM -> the process is reaped; term_cpu_us: the CPU time it used
- *       meanwhile), exit, stopping (STOPPING=1 seen).
+ *       meanwhile; term_stopping_us: SIGTERM -> STOPPING=1), exit, stopping (STOPPING=1 seen).
  *   probe time N -- PROGRAM ARGS...
  *       Runs PROGRAM N times and prints "us=... rc=..." per run.
  *
+ * --smaps copies /proc/PID/smaps to COPY when the footprint is read.
  * PROGRAM's stdin, stdout and stderr are /dev/null. Times are CLOCK_MONOTONIC. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -24,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,7 +51,7 @@ static pid_t spawn(char **argv, char **envp) {
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, envp);
+    rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
         errno = rc;
@@ -73,6 +75,16 @@ static long proc_value(pid_t pid, const char *file, const char *key) {
         }
     fclose(f);
     return value;
+}
+
+static void copy_file_from_proc(pid_t pid, const char *file, const char *to) {
+    char path[64], buf[4096];
+    size_t n;
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+    FILE *in = fopen(path, "r"), *out = fopen(to, "w");
+    while (in && out && (n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out);
+    if (in) fclose(in);
+    if (out) fclose(out);
 }
 
 /* Sums the schedstat of every thread in /proc/PID/task: nanoseconds on a CPU and waiting for one. */
@@ -111,12 +123,13 @@ static int cmd_spawn(int argc, char **argv) {
     int n_extra = 0, i;
     long idle_ms = 2000, timeout_ms = 5000;
     char default_socket[108];
-    const char *socket_path = NULL;
+    const char *socket_path = NULL, *smaps_copy = NULL;
     for (i = 0; i < argc && strcmp(argv[i], "--") != 0; ++i) {
         if (strcmp(argv[i], "-e") == 0 && i + 1 < argc && n_extra < 15) extra_env[n_extra++] = argv[++i];
         else if (strcmp(argv[i], "--idle") == 0 && i + 1 < argc) idle_ms = atol(argv[++i]);
         else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) timeout_ms = atol(argv[++i]);
         else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) socket_path = argv[++i];
+        else if (strcmp(argv[i], "--smaps") == 0 && i + 1 < argc) smaps_copy = argv[++i];
         else { fprintf(stderr, "probe spawn: unknown option %s\n", argv[i]); return 2; }
     }
     if (i + 1 >= argc) { fprintf(stderr, "probe spawn: no program after --\n"); return 2; }
@@ -184,14 +197,34 @@ static int cmd_spawn(int argc, char **argv) {
         printf("rss_kb=%ld\npss_kb=%ld\nanon_kb=%ld\nthreads=%ld\n", proc_value(pid, "smaps_rollup", "Rss:"),
                proc_value(pid, "smaps_rollup", "Pss:"), proc_value(pid, "smaps_rollup", "Anonymous:"),
                proc_value(pid, "status", "Threads:"));
+        if (smaps_copy) copy_file_from_proc(pid, "smaps", smaps_copy);
         while (recv(fd, msg, sizeof msg - 1, MSG_DONTWAIT) > 0) {}
         long long cpu_before, unused;
         struct rusage ru;
         cpu_times(pid, &cpu_before, &unused);
-        long long t1 = now_ns();
+        /* A pidfd turns readable when the process has exited; until then the
+         * notify socket tells when STOPPING=1 came. */
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        long long t1 = now_ns(), t_stopping = -1;
         kill(pid, SIGTERM);
+        while (pidfd >= 0) {
+            struct pollfd pfd[2] = {{pidfd, POLLIN, 0}, {fd, POLLIN, 0}};
+            if (poll(pfd, 2, 10000) <= 0 || (pfd[0].revents & POLLIN)) break;
+            if (pfd[1].revents & POLLIN) {
+                ssize_t n = recv(fd, msg, sizeof msg - 1, MSG_DONTWAIT);
+                if (n > 0) {
+                    msg[n] = '\0';
+                    if (has_line(msg, "STOPPING=1") && t_stopping < 0) {
+                        t_stopping = now_ns();
+                        stopping = 1;
+                    }
+                }
+            }
+        }
         while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {}
         long long t2 = now_ns();
+        if (pidfd >= 0) close(pidfd);
+        if (t_stopping >= 0) printf("term_stopping_us=%.1f\n", (double)(t_stopping - t1) / 1000.0);
         /* rusage holds the exact CPU time of every thread (the kernel scales
          * the tick-based split to sum_exec_runtime), in microseconds. */
         long long cpu_total = ((long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL +
@@ -229,7 +262,7 @@ static int cmd_time(int argc, char **argv) {
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "spawn") == 0) return cmd_spawn(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "time") == 0) return cmd_time(argc - 2, argv + 2);
-    fprintf(stderr, "usage: probe spawn [-e NAME=VALUE]... [--idle MS] [--timeout MS] [--socket PATH] -- PROGRAM ARGS...\n"
+    fprintf(stderr, "usage: probe spawn [-e NAME=VALUE]... [--idle MS] [--timeout MS] [--socket PATH] [--smaps COPY] -- PROGRAM ARGS...\n"
                     "       probe time N -- PROGRAM ARGS...\n");
     return 2;
 }
