@@ -32,8 +32,14 @@ case $cmd in
   stop)
     "$sandbox" "$@"
     if [ -s "$dir/bench-cgroup" ]; then   # the private cgroups, deepest first
-      find /sys/fs/cgroup -mindepth 2 -type d -name "$(cat "$dir/bench-cgroup")" -prune 2>/dev/null |
-        while read -r cg; do find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true; done
+      name=$(cat "$dir/bench-cgroup")
+      # A killed task leaves its cgroup a moment after it is gone: retry.
+      for _ in $(seq 50); do
+        left=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 6 -type d -name "$name" -prune 2>/dev/null)
+        [ -n "$left" ] || break
+        for cg in $left; do find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true; done
+        sleep 0.1
+      done
       rm -f "$dir/bench-cgroup"
     fi
     ;;
