@@ -30,7 +30,9 @@ int journal_priority(spdlog::level::level_enum level) noexcept {
 
 void append_journal_field(std::string& entry, std::string_view key, std::string_view value) {
     entry += key;
-    if (value.find('\n') == std::string_view::npos) {
+    // journald ends a plain value at the first newline; NUL bytes are kept
+    // out of it too, so that no tool mistakes the field for text.
+    if (value.find_first_of(std::string_view("\n\0", 2)) == std::string_view::npos) {
         entry += '=';
         entry += value;
     } else {

@@ -42,7 +42,7 @@ private:
 int journal_priority(spdlog::level::level_enum level) noexcept;
 
 /// Appends one field of a native entry: "KEY=value\n", or, when the value
-/// holds a newline, the binary-safe form "KEY\n" + 64-bit little-endian
+/// holds a newline or a NUL byte, the binary-safe form "KEY\n" + 64-bit little-endian
 /// length + value + "\n".
 void append_journal_field(std::string& entry, std::string_view key, std::string_view value);
 

@@ -37,13 +37,15 @@ bool contains(std::string_view haystack, std::string_view needle) {
     return lower(haystack).find(needle) != std::string::npos;
 }
 
-// systemctl's own words, on one line.
+// systemctl's own words, on one line, without the final full stop (our
+// message goes on after it).
 std::string first_line(const command_result& r) {
     for (const std::string* text : {&r.err, &r.out}) {
         std::istringstream in(*text);
         std::string line;
         while (std::getline(in, line)) {
-            while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+            while (!line.empty() && (std::isspace(static_cast<unsigned char>(line.back())) || line.back() == '.'))
+                line.pop_back();
             if (!line.empty()) return line;
         }
     }

@@ -157,6 +157,9 @@ std::string render_systemd_unit(const config& cfg) {
     // systemd 252 has no Type=notify-reload: `systemctl reload` runs this,
     // and run() answers SIGHUP with RELOADING=1 … reload() … READY=1.
     unit += "ExecReload=/bin/kill -HUP $MAINPID\n";
+    // What the process writes to stdout/stderr (a crash report, a library's
+    // warning) carries the same identifier as the journal sink's entries.
+    unit += "SyslogIdentifier=" + cfg.name + '\n';
     // SIGTERM to the main process only (run() calls stop(), which ends the
     // service's own children); whatever is left gets SIGKILL after it exits.
     unit += "KillMode=mixed\n";

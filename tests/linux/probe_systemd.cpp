@@ -6,6 +6,7 @@
 //   <name>.cwd     its working directory
 //   <name>.events  one line per callback: "start PID", "reload PID", "stop PID"
 // and logs known lines at known levels, so the journal can be checked.
+// With PROBE_ENV_FAIL_START set, start() throws.
 //
 // Installing, it takes from its own environment: every PROBE_ENV_* variable
 // and PROBE_OUT into config::environment, PROBE_WORKDIR as the working
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -52,6 +54,7 @@ public:
             write("cwd", std::filesystem::current_path().string(), false);
         }
         event("start");
+        if (std::getenv("PROBE_ENV_FAIL_START") != nullptr) throw std::runtime_error("probe asked to fail");
         ctx.log().info("probe started");
         ctx.log().warn("probe warning");
         ctx.log().error("probe error");

@@ -3,7 +3,7 @@
 # and mount namespaces, so that the end-to-end tests can install, start, stop
 # and uninstall real units without touching the machine.
 #
-#   systemd-sandbox.sh start DIR [SHARE…]   boot one; DIR (not under /tmp) keeps its pid and log
+#   systemd-sandbox.sh start DIR [SHARE…]   boot one; DIR (used from outside only) keeps its pid and log
 #   systemd-sandbox.sh exec DIR CMD…        run CMD inside it (systemctl, journalctl, a test binary)
 #   systemd-sandbox.sh user DIR             also start dbus and root's user manager (systemctl --user)
 #   systemd-sandbox.sh stop DIR             kill it and everything in it
@@ -16,7 +16,7 @@
 # Isolation that matters: without it systemd-tmpfiles WIPES the host's /tmp
 # and installed units land in the host's /etc:
 #   /run, /tmp, /var/tmp and /root are fresh tmpfs (root's user units go to
-#   /root/.config); /etc and /var are overlays whose writes vanish with the
+#   /root/.config); /etc, /var and /dev are overlays whose writes vanish with the
 #   sandbox; the tmpfiles units are masked. Everything else (/usr …) is the
 #   host's. /proc is the sandbox's own (--mount-proc). The cgroups systemd
 #   creates in the host's hierarchy are removed by `stop`.
@@ -39,9 +39,17 @@ boot() {   # runs inside the new namespaces, then becomes systemd (PID 1)
     i=$((i + 1))
   done
   local d
-  for d in etc var; do
+  # /dev too: journald makes /dev/log a symlink into its own /run, which must
+  # not appear on the host. The overlay hides /dev's sub-mounts, so bring them back.
+  mkdir -p /run/host-dev
+  mount --rbind /dev /run/host-dev
+  for d in etc var dev; do
     mkdir -p /run/ovl/$d/up /run/ovl/$d/work
     mount -t overlay overlay -o lowerdir=/$d,upperdir=/run/ovl/$d/up,workdir=/run/ovl/$d/work /$d
+  done
+  local m
+  for m in pts shm mqueue hugepages; do
+    mountpoint -q /run/host-dev/$m && mount --rbind /run/host-dev/$m /dev/$m
   done
   mount -t tmpfs -o mode=1777 tmpfs /tmp
   mount -t tmpfs -o mode=1777 tmpfs /var/tmp
@@ -69,7 +77,6 @@ pid_of() { cat "$dir/pid" 2>/dev/null || true; }
 
 case $cmd in
   start)
-    case $dir in /tmp/*|/var/tmp/*|/run/*) echo "DIR must not be under /tmp, /var/tmp or /run: $dir" >&2; exit 2 ;; esac
     mkdir -p "$dir"
     [ -n "$(pid_of)" ] && kill -0 "$(pid_of)" 2>/dev/null && { echo "already running: $(pid_of)" >&2; exit 1; }
     shares=""

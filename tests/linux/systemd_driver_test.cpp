@@ -7,6 +7,7 @@
 
 #include "linux/systemd_backend.hpp"
 #include "linux/systemd_unit.hpp"
+#include "test_support.hpp"
 
 #include <cstdlib>
 #include <fstream>
@@ -34,20 +35,7 @@ using detail::command_result;
 
 namespace {
 
-struct scratch_dir {
-    std::filesystem::path path;
-    scratch_dir() {
-        std::string t = (std::filesystem::temp_directory_path() / "servicekit-systemd-XXXXXX").string();
-        REQUIRE(::mkdtemp(t.data()) != nullptr);
-        path = t;
-    }
-    ~scratch_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    scratch_dir(const scratch_dir&) = delete;
-    scratch_dir& operator=(const scratch_dir&) = delete;
-};
+using test::scratch_dir;
 
 // A systemctl that answers from a script: `show` from `state`, every other
 // verb from `results` (default: success), and records every call.
@@ -267,8 +255,8 @@ TEST_CASE("systemd driver: start, stop, restart and their errors") {
                                     "Job for myd.service failed because the control process exited with error code.\n"
                                     "See \"systemctl status myd.service\" and \"journalctl -xeu myd.service\" for details.\n"};
     CHECK(reason_of([&] { f.backend->start(cfg()); }, &message) == errc::manager_failed);
-    CHECK(message.find("Job for myd.service failed because the control process exited with error code.") !=
-          std::string::npos);
+    CHECK(message.find("systemctl start myd.service failed: Job for myd.service failed because the control "
+                       "process exited with error code; see `journalctl -u myd`") != std::string::npos);
     CHECK(message.find("journalctl -u myd") != std::string::npos);
     CHECK(message.find('\n') == std::string::npos);
 

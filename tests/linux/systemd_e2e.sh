@@ -87,8 +87,8 @@ wait_for() {
     done
 }
 is_active() { [ "$(prop ActiveState)" = active ]; }
-journal_has() {  # PRIORITY MESSAGE: a journal line of the unit with that priority and identifier
-    in_sb journalctl --no-pager -o cat "$unit_field=$name.service" PRIORITY="$1" SYSLOG_IDENTIFIER="$name" |
+journal_has() {  # PRIORITY MESSAGE: a native-protocol entry of the unit with that priority and identifier
+    in_sb journalctl --no-pager -o cat "$unit_field=$name.service" _TRANSPORT=journal PRIORITY="$1" SYSLOG_IDENTIFIER="$name" |
         grep -qxF -- "$2"
 }
 events_have() { grep -qxF -- "$1" "$out/$name.events"; }
@@ -215,6 +215,14 @@ bad-input)
     expect 5 "start when not installed" svc start
     expect 5 "stop when not installed" svc stop
     expect 4 "status when not installed" svc status
+
+    step "a service whose start() fails: systemctl's words, the journalctl hint (exit 1)"
+    expect 0 "install" in_sb env PROBE_ENV_FAIL_START=1 "$probe" install --name "$name"
+    expect 1 "start of a failing service" svc start
+    [[ $said == *"systemctl start $name.service failed: Job for $name.service failed"* ]] || fail "message: $said"
+    [[ $said == *"journalctl -u $name"* ]] || fail "no journalctl hint: $said"
+    wait_for 10 "start()'s failure in the journal" journal_has 2 "start() failed: probe asked to fail"
+    expect 0 "uninstall" svc uninstall
 
     step "invalid names and descriptions (exit 6)"
     expect 6 "install --name ../x" in_sb "$probe" install --name ../x

@@ -164,6 +164,9 @@ TEST_CASE("journal: field encoding and priorities") {
     e.clear();
     sd::append_journal_field(e, "MESSAGE", "a\nb");
     CHECK(e == std::string("MESSAGE\n\x03\0\0\0\0\0\0\0a\nb\n", 20));
+    e.clear();
+    sd::append_journal_field(e, "M", std::string_view("a\0b", 3));
+    CHECK(e == std::string("M\n\x03\0\0\0\0\0\0\0a\0b\n", 14));
     CHECK(sd::journal_priority(spdlog::level::trace) == 7);
     CHECK(sd::journal_priority(spdlog::level::debug) == 7);
     CHECK(sd::journal_priority(spdlog::level::info) == 6);
