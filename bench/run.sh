@@ -20,5 +20,8 @@ done
 [ -x /lib/systemd/systemd ] || { echo "bench/run.sh: systemd is missing; run scripts/install-deps.sh --tests" >&2; exit 1; }
 
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j"${BENCH_JOBS:-2}" >/dev/null
+targets=(floor floor_libs noop minimal probe log_bench)
+# minimal_static exists when Boost.Program_options' static archive was found
+if cmake --build "$build" --target help | grep -x '\.\.\. minimal_static' >/dev/null; then targets+=(minimal_static); fi
+cmake --build "$build" -j"${BENCH_JOBS:-2}" --target "${targets[@]}" >/dev/null
 exec timeout --kill-after=15 300 python3 "$here/driver.py" --build "$build" "$@"
