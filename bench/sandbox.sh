@@ -2,12 +2,12 @@
 # The bench's sandboxed systemd: tests/linux/systemd-sandbox.sh (same commands:
 # start DIR, exec DIR CMD…, stop DIR), booted inside cgroups of its own.
 #
-# Without a cgroup namespace (this is cgroup v1/hybrid on many hosts) every
-# sandboxed systemd takes the cgroup it starts in as its root; two sandboxes
-# started from the same cgroup then share /system.slice/<unit>.service, and
-# one systemd sees the other's processes in "its" unit (a stop waits for a
-# cgroup that never empties). Starting each sandbox in a private cgroup, in
-# every hierarchy, keeps a bench run apart from the tests running beside it.
+# Without a cgroup namespace (cgroup v1/hybrid hosts) a sandboxed systemd
+# takes the cgroup it starts in as its root, so two sandboxes started from the
+# same cgroup would create the same /system.slice/<unit>.service directories,
+# and the populated flag of the unified hierarchy counts the processes of both.
+# Starting each sandbox in a private cgroup, in every hierarchy, keeps a bench
+# run apart from end-to-end tests running beside it; `stop` removes it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 sandbox=$here/../tests/linux/systemd-sandbox.sh
