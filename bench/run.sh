@@ -19,9 +19,13 @@ for tool in cmake unshare nsenter python3 strip; do
 done
 [ -x /lib/systemd/systemd ] || { echo "bench/run.sh: systemd is missing; run scripts/install-deps.sh --tests" >&2; exit 1; }
 
-cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+mkdir -p "$build"
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release > "$build/configure.log" 2>&1 ||
+    { cat "$build/configure.log" >&2; exit 1; }
 targets=(floor floor_libs noop minimal probe log_bench)
 # minimal_static exists when Boost.Program_options' static archive was found
 if cmake --build "$build" --target help | grep -x '\.\.\. minimal_static' >/dev/null; then targets+=(minimal_static); fi
-cmake --build "$build" -j"${BENCH_JOBS:-2}" --target "${targets[@]}" >/dev/null
+echo "bench: building (log: $build/build.log)" >&2
+cmake --build "$build" -j"${BENCH_JOBS:-2}" --target "${targets[@]}" > "$build/build.log" 2>&1 ||
+    { tail -n 40 "$build/build.log" >&2; echo "bench/run.sh: the build failed; see $build/build.log" >&2; exit 1; }
 exec timeout --kill-after=15 300 python3 "$here/driver.py" --build "$build" "$@"
