@@ -138,7 +138,10 @@ std::string render_systemd_unit(const config& cfg) {
     unit += "Description=" + description + '\n';
     if (!cfg.dependencies.empty()) {
         std::string units;
-        for (const auto& d : cfg.dependencies) units += (units.empty() ? "" : " ") + dependency_unit(d);
+        for (const auto& d : cfg.dependencies) {
+            if (!units.empty()) units += ' ';
+            units += dependency_unit(d);
+        }
         unit += "After=" + units + '\n';
         unit += (cfg.systemd.require_dependencies ? "Requires=" : "Wants=") + units + '\n';
     }
@@ -152,7 +155,10 @@ std::string render_systemd_unit(const config& cfg) {
     // systemd executes the first word as it is but expands "$$" in argv[0]:
     // an executable with '$' needs the "@path argv0" form.
     if (argv.front().find('$') != std::string::npos) exec = '@' + quote(argv.front(), false) + ' ';
-    for (std::size_t i = 0; i < argv.size(); ++i) exec += (i == 0 ? "" : " ") + quote_exec_word(argv[i]);
+    for (std::size_t i = 0; i < argv.size(); ++i) {
+        if (i > 0) exec += ' ';
+        exec += quote_exec_word(argv[i]);
+    }
     unit += "ExecStart=" + exec + '\n';
     // systemd 252 has no Type=notify-reload: `systemctl reload` runs this,
     // and run() answers SIGHUP with RELOADING=1 … reload() … READY=1.
