@@ -102,6 +102,8 @@ CASES = [
     ("two verbs", [], ["status", "start"], USAGE, "unexpected argument 'start'"),
     ("unknown option", [], ["--bogus"], USAGE, "unrecognised option '--bogus'"),
     ("abbreviated option", [], ["--nam", "x", "status"], USAGE, "unrecognised option '--nam'"),
+    ("option holding a placeholder", [], ["--%canonical_option%"], USAGE, "unrecognised option '--%canonical_option%'"),
+    ("option holding a newline", [], ["--a\nb"], USAGE, "unrecognised option '--a\\x0ab'"),
     ("--name without a value", [], ["--name"], USAGE, "the required argument for option '--name' is missing"),
     ("--force without install", [], ["--force", "status"], USAGE, "--force goes with install"),
     ("--json without status", [], ["--json", "install"], USAGE, "--json goes with status"),
@@ -201,7 +203,12 @@ def main():
     for what, edits, argv, status, part in CASES:
         env = dict(os.environ, SERVICEKIT_TEST_CONFIG="\n".join(edits))
         env.update([TOKEN.decode().split("=")])
-        r = subprocess.run(prefix + [app] + argv, env=env, capture_output=True, timeout=30)
+        try:
+            r = subprocess.run(prefix + [app] + argv, env=env, capture_output=True, timeout=30)
+        except subprocess.TimeoutExpired:
+            print(f"FAIL {what}: app {shown(argv)[:60]} did not end within 30 s")
+            failures += 1
+            continue
         err = r.stderr.decode("utf-8", "replace")
         problems = []
         if r.returncode != status:
