@@ -58,6 +58,41 @@ std::string printable_or(const std::string& s, const std::string& fallback) {
     return printable ? s : fallback;
 }
 
+// An option word as printed in a message: printable ASCII as it is, any
+// other byte as \xNN, so that what the user typed cannot forge a line.
+std::string shown_option(const std::string& s) {
+    std::string out;
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c >= 0x20 && c < 0x7F) out += ch;
+        else out += fmt::format("\\x{:02x}", c);
+    }
+    return out;
+}
+
+// The message for a command-line error. Never Boost's what() for an error
+// about an option: Boost.Program_options (1.74) builds it by replacing
+// %canonical_option% and the like in a template for as long as one is left,
+// so an option word holding such a placeholder ("--%canonical_option%")
+// never ends. get_option_name() does no substitution.
+std::string usage_message(const po::error& e) {
+    const auto* named = dynamic_cast<const po::error_with_option_name*>(&e);
+    if (named == nullptr) return e.what();
+    const std::string opt = "'" + shown_option(named->get_option_name()) + "'";
+    if (dynamic_cast<const po::unknown_option*>(&e)) return "unrecognised option " + opt;
+    if (dynamic_cast<const po::multiple_occurrences*>(&e)) return "option " + opt + " cannot be specified more than once";
+    if (dynamic_cast<const po::multiple_values*>(&e)) return "option " + opt + " only takes a single argument";
+    if (const auto* syntax = dynamic_cast<const po::invalid_command_line_syntax*>(&e)) {
+        switch (syntax->kind()) {
+            case po::invalid_syntax::missing_parameter: return "the required argument for option " + opt + " is missing";
+            case po::invalid_syntax::extra_parameter: return "option " + opt + " does not take any arguments";
+            default: return "option " + opt + " is not written the way this program reads options";
+        }
+    }
+    if (dynamic_cast<const po::validation_error*>(&e)) return "the argument for option " + opt + " is invalid";
+    return "option " + opt + " cannot be used here";
+}
+
 int exit_code_for(errc e) {
     switch (e) {
         case errc::invalid_config: return invalid_config;
@@ -159,7 +194,7 @@ int cli_main(int argc, char** argv, config cfg, service& svc) {
             cfg.log_level = *parsed_level;
         }
     } catch (const po::error& e) {
-        std::fprintf(stderr, "%s: %s; try '%s --help'\n", prog.c_str(), e.what(), prog.c_str());
+        std::fprintf(stderr, "%s: %s; try '%s --help'\n", prog.c_str(), usage_message(e).c_str(), prog.c_str());
         return usage;
     } catch (const usage_error& e) {
         std::fprintf(stderr, "%s: %s; try '%s --help'\n", prog.c_str(), e.what(), prog.c_str());
