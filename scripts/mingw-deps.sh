@@ -139,7 +139,7 @@ if(NOT TARGET Boost::headers)
     add_library(Boost::headers INTERFACE IMPORTED)
     set_target_properties(Boost::headers PROPERTIES
         INTERFACE_INCLUDE_DIRECTORIES "${_mingw_deps}/include"
-        INTERFACE_COMPILE_DEFINITIONS BOOST_ALL_NO_LIB)
+        INTERFACE_COMPILE_DEFINITIONS "BOOST_ALL_NO_LIB;BOOST_BIND_GLOBAL_PLACEHOLDERS")
     add_library(Boost::boost ALIAS Boost::headers)
 endif()
 if(NOT TARGET Boost::program_options)
