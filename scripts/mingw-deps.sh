@@ -2,9 +2,11 @@
 # Prepares the dependencies of a MinGW-w64 cross build of servicekit, once,
 # into a cache directory (default: build/mingw-deps; argument 1 overrides):
 #
-#   include/   fmt, spdlog, doctest (header-only copies of Debian's headers)
-#              and Boost's headers, from Debian's boost1.74 source package
-#   lib/       libboost_program_options.a, built with the MinGW compiler
+#   include/   fmt, spdlog, Boost (from Debian's source packages fmtlib,
+#              spdlog, boost1.74) and doctest (a copy of Debian's headers)
+#   lib/       libfmt.a, libspdlog.a, libboost_program_options.a, built with
+#              the MinGW compiler: compiled once here, fmt and spdlog cost
+#              each translation unit of the build far less than header-only
 #   lib/cmake/ package configs, so that find_package(fmt|spdlog|doctest|Boost)
 #              finds them with -DCMAKE_PREFIX_PATH=<cache>
 #
@@ -16,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out=$(realpath -m "${1:-build/mingw-deps}")
-stamp="$out/.complete-v1"
+stamp="$out/.complete-v2"
 [ -f "$stamp" ] && exit 0
 
 cxx=x86_64-w64-mingw32-g++-posix
@@ -24,7 +26,7 @@ ar=x86_64-w64-mingw32-ar
 for tool in "$cxx" "$ar" apt-get tar; do
     command -v "$tool" >/dev/null || { echo "mingw-deps: $tool not found; run scripts/install-deps.sh --tests" >&2; exit 1; }
 done
-for dir in /usr/include/fmt /usr/include/spdlog /usr/include/doctest; do
+for dir in /usr/include/doctest; do
     [ -d "$dir" ] || { echo "mingw-deps: $dir not found; run scripts/install-deps.sh --tests" >&2; exit 1; }
 done
 
@@ -32,10 +34,10 @@ rm -rf "$out"
 mkdir -p "$out/include" "$out/lib/cmake" "$out/src"
 work="$out/src"
 
-echo "mingw-deps: header-only fmt, spdlog, doctest"
-cp -r /usr/include/fmt /usr/include/spdlog /usr/include/doctest "$out/include/"
+echo "mingw-deps: header-only doctest"
+cp -r /usr/include/doctest "$out/include/"
 
-echo "mingw-deps: Boost source (Debian's boost1.74 source package)"
+echo "mingw-deps: Debian's source packages fmtlib, spdlog, boost1.74"
 boost_version=1.74.0
 apt_dir="$work/apt"
 mkdir -p "$apt_dir/parts" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
@@ -58,7 +60,41 @@ EOF
 apt_opts=(-o Dir::Etc::sourcelist=/dev/null -o "Dir::Etc::sourceparts=$apt_dir/parts"
           -o "Dir::State::lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 apt-get "${apt_opts[@]}" -qq update
-(cd "$work" && apt-get "${apt_opts[@]}" -qq source --download-only boost1.74 >/dev/null)
+(cd "$work" && apt-get "${apt_opts[@]}" -qq source --download-only fmtlib spdlog boost1.74 >/dev/null)
+
+# Compiles sources into lib/<name>.a, two compilers at a time (the machine
+# may be shared).
+build_lib() {  # name flags... -- sources...
+    local name=$1 flags=() objs=() src obj
+    shift
+    while [ "$1" != "--" ]; do flags+=("$1"); shift; done
+    shift
+    mkdir -p "$work/obj-$name"
+    for src in "$@"; do
+        obj="$work/obj-$name/$(basename "${src%.*}").o"
+        "$cxx" -std=c++20 -O2 -w "${flags[@]}" -c "$src" -o "$obj" &
+        objs+=("$obj")
+        while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
+    done
+    wait
+    "$ar" rcs "$out/lib/$name.a" "${objs[@]}"
+}
+unpack() {  # tarball → the directory it unpacks to
+    tar -xf "$1" -C "$work"
+    echo "$work/$(tar -tf "$1" | head -1 | cut -d/ -f1)"
+}
+
+fmt_src=$(unpack "$(ls "$work"/fmtlib_*.orig.tar.*)")
+spdlog_src=$(unpack "$(ls "$work"/spdlog_*.orig.tar.*)")
+cp -r "$fmt_src/include/fmt" "$spdlog_src/include/spdlog" "$out/include/"
+echo "mingw-deps: building fmt and spdlog with $cxx"
+build_lib libfmt -I"$out/include" -- "$fmt_src/src/format.cc" "$fmt_src/src/os.cc"
+spdlog_sources=()
+for src in "$spdlog_src"/src/*.cpp; do
+    [ "$(basename "$src")" = fmt.cpp ] || spdlog_sources+=("$src")  # the bundled fmt: external here
+done
+build_lib libspdlog -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL -I"$out/include" -- "${spdlog_sources[@]}"
+
 orig=$(ls "$work"/boost1.74_*.orig.tar.xz)
 tar -xJf "$orig" -C "$work" --wildcards 'boost*/libs/*/include/*' 'boost*/libs/program_options/src/*'
 boost_src=$(ls -d "$work"/boost*/ | head -1)
@@ -68,17 +104,8 @@ for inc in "$boost_src"libs/*/include/boost "$boost_src"libs/*/*/include/boost; 
 done
 
 echo "mingw-deps: building Boost.Program_options with $cxx"
-objs=()
-for src in "$boost_src"libs/program_options/src/*.cpp; do
-    obj="$work/$(basename "$src" .cpp).o"
-    "$cxx" -std=c++20 -O2 -DBOOST_ALL_NO_LIB -DBOOST_PROGRAM_OPTIONS_STATIC_LINK -DBOOST_BIND_GLOBAL_PLACEHOLDERS -w \
-        -isystem "$out/include" -c "$src" -o "$obj" &
-    objs+=("$obj")
-    # two compilers at a time: the machine is shared
-    while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
-done
-wait
-"$ar" rcs "$out/lib/libboost_program_options.a" "${objs[@]}"
+build_lib libboost_program_options -DBOOST_ALL_NO_LIB -DBOOST_PROGRAM_OPTIONS_STATIC_LINK \
+    -DBOOST_BIND_GLOBAL_PLACEHOLDERS -isystem "$out/include" -- "$boost_src"libs/program_options/src/*.cpp
 
 echo "mingw-deps: package configs"
 version_file() {  # package version: any requested version <= the one provided
@@ -94,31 +121,33 @@ else()
 endif()
 EOF
 }
-fmt_version=$(dpkg-query -W -f='${Version}' libfmt-dev | sed 's/[+~-].*//')
-spdlog_version=$(dpkg-query -W -f='${Version}' libspdlog-dev | sed 's/^[0-9]*://; s/[+~-].*//')
+fmt_version=$(basename "$fmt_src" | sed 's/^[a-z]*-//')
+spdlog_version=$(basename "$spdlog_src" | sed 's/^[a-z]*-//')
 doctest_version=$(dpkg-query -W -f='${Version}' doctest-dev | sed 's/[+~-].*//')
 
 mkdir -p "$out/lib/cmake/fmt" "$out/lib/cmake/spdlog" "$out/lib/cmake/doctest" "$out/lib/cmake/Boost"
 # Paths are relative to the config file, so the cache may be moved.
 cat >"$out/lib/cmake/fmt/fmt-config.cmake" <<'EOF'
-# fmt, header-only (Debian's headers), for the MinGW-w64 build.
+# fmt, a static library built with MinGW-w64.
 get_filename_component(_mingw_deps "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
 if(NOT TARGET fmt::fmt)
-    add_library(fmt::fmt INTERFACE IMPORTED)
+    add_library(fmt::fmt STATIC IMPORTED)
     set_target_properties(fmt::fmt PROPERTIES
-        INTERFACE_INCLUDE_DIRECTORIES "${_mingw_deps}/include"
-        INTERFACE_COMPILE_DEFINITIONS FMT_HEADER_ONLY=1)
+        IMPORTED_LOCATION "${_mingw_deps}/lib/libfmt.a"
+        INTERFACE_INCLUDE_DIRECTORIES "${_mingw_deps}/include")
 endif()
 EOF
 cat >"$out/lib/cmake/spdlog/spdlog-config.cmake" <<'EOF'
-# spdlog, header-only (Debian's headers; its tweakme.h selects external fmt).
+# spdlog, a static library built with MinGW-w64, on the external fmt.
 include(CMakeFindDependencyMacro)
 find_dependency(fmt)
 get_filename_component(_mingw_deps "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
 if(NOT TARGET spdlog::spdlog)
-    add_library(spdlog::spdlog INTERFACE IMPORTED)
+    add_library(spdlog::spdlog STATIC IMPORTED)
     set_target_properties(spdlog::spdlog PROPERTIES
+        IMPORTED_LOCATION "${_mingw_deps}/lib/libspdlog.a"
         INTERFACE_INCLUDE_DIRECTORIES "${_mingw_deps}/include"
+        INTERFACE_COMPILE_DEFINITIONS "SPDLOG_COMPILED_LIB;SPDLOG_FMT_EXTERNAL"
         INTERFACE_LINK_LIBRARIES fmt::fmt)
 endif()
 EOF

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <system_error>
 
 namespace servicekit::detail::scm {
 

@@ -15,8 +15,13 @@
 #include <vector>
 
 #if defined(_WIN32)
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
 #include <windows.h>
 #include <shellapi.h>
+
+#include <cwchar>
 #endif
 
 using namespace servicekit;

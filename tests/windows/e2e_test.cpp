@@ -357,6 +357,24 @@ int wmain(int argc, wchar_t** argv) {
     for (int i = 0; i < 50 && !reloaded; ++i, std::this_thread::sleep_for(100ms)) reloaded = contains_line(read_lines(record), "reload");
     expect(reloaded, "paramchange called reload()");
 
+    // install --force over the running service: reconfigured in place, running again
+    {
+        std::vector<std::string> force_args{"install", "--force", "--name", name, "--log-level", "debug", "--"};
+        force_args.insert(force_args.end(), corpus.begin(), corpus.end());
+        expect(probe(force_args) == 0, "install --force over the running service exits 0");
+        expect(state_of(m) == SERVICE_RUNNING, "install --force started it again");
+        SC_HANDLE s = m.open(SERVICE_QUERY_CONFIG);
+        DWORD needed = 0;
+        ::QueryServiceConfigW(s, nullptr, 0, &needed);
+        std::vector<BYTE> buf(needed + 1);
+        auto* qc = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buf.data());
+        std::vector<std::string> expected{narrow(exe.wstring()), "run", "--name", name, "--log-level", "debug", "--"};
+        expected.insert(expected.end(), corpus.begin(), corpus.end());
+        expect(s && ::QueryServiceConfigW(s, qc, needed, &needed) && command_line_to_argv(qc->lpBinaryPathName) == expected,
+               "install --force replaced the stored command line");
+        if (s) ::CloseServiceHandle(s);
+    }
+
     // stop
     expect(probe(with_name({"stop"})) == 0, "stop exits 0");
     expect(state_of(m) == SERVICE_STOPPED, "the SCM reports STOPPED");
