@@ -17,6 +17,11 @@ test_packages=(
     util-linux       # unshare, nsenter: the sandboxed systemd of the e2e tests
     systemd dbus     # the real manager the e2e tests boot
     python3
+    # stage windows: the MinGW-w64 cross compiler (posix threads, for
+    # std::thread), Wine to run the tests, xz-utils to unpack the Debian
+    # source packages scripts/mingw-deps.sh builds fmt, spdlog and
+    # Boost.Program_options from
+    g++-mingw-w64-x86-64-posix wine wine64 xz-utils
 )
 
 want=("${build_packages[@]}")
