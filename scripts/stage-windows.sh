@@ -22,6 +22,11 @@ unset DISPLAY WAYLAND_DISPLAY
 cleanup() {
     wineserver -k >/dev/null 2>&1 || true
     wineserver -w >/dev/null 2>&1 || true
+    # The e2e test's persistent server, in case ctest killed the test (its
+    # own trap then did not run).
+    if [ -d "$build/tests/windows/wine/prefix" ]; then
+        WINEPREFIX=$PWD/$build/tests/windows/wine/prefix wineserver -k >/dev/null 2>&1 || true
+    fi
 }
 trap cleanup EXIT
 

@@ -14,8 +14,10 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cwchar>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace servicekit::detail {

@@ -279,6 +279,37 @@ int wmain(int argc, wchar_t** argv) {
     expect(probe({"install", "--name", name, "--", "%SystemRoot%"}) == 6, "an argument the SCM would expand exits 6");
     expect(state_of(m) == 0, "nothing was installed by the bad attempts");
 
+    // Delayed automatic start: Wine's SCM lacks it (ERROR_INVALID_LEVEL after
+    // CreateServiceW succeeded), so install must fail and roll back; the real
+    // SCM stores it, with the failure actions of the restart policy.
+    ::SetEnvironmentVariableW(L"PROBE_START_TYPE", L"delayed");
+    const int delayed = probe(with_name({"install"}));
+    ::SetEnvironmentVariableW(L"PROBE_START_TYPE", nullptr);
+    if (under_wine()) {
+        expect(delayed == 3, "Wine: install with delayed start exits 3 (not supported)");
+        expect(state_of(m) == 0 && m.open(SERVICE_QUERY_STATUS) == nullptr, "Wine: the failed install was rolled back");
+    } else {
+        expect(delayed == 0, "install with delayed start exits 0");
+        SC_HANDLE s = m.open(SERVICE_QUERY_CONFIG);
+        SERVICE_DELAYED_AUTO_START_INFO info{};
+        DWORD needed = 0;
+        expect(s && ::QueryServiceConfig2W(s, SERVICE_CONFIG_DELAYED_AUTO_START_INFO, reinterpret_cast<BYTE*>(&info),
+                                           sizeof info, &needed) && info.fDelayedAutostart,
+               "delayed automatic start stored");
+        std::vector<BYTE> buf(8192);
+        auto* fa = reinterpret_cast<SERVICE_FAILURE_ACTIONSW*>(buf.data());
+        expect(s && ::QueryServiceConfig2W(s, SERVICE_CONFIG_FAILURE_ACTIONS, buf.data(), static_cast<DWORD>(buf.size()),
+                                           &needed) && fa->cActions == 3 && fa->lpsaActions[0].Type == SC_ACTION_RESTART &&
+                   fa->lpsaActions[0].Delay == 1000 && fa->dwResetPeriod == 86400,
+               "failure actions: restart after 1 s, three times, reset after a day");
+        SERVICE_FAILURE_ACTIONS_FLAG flag{};
+        expect(s && ::QueryServiceConfig2W(s, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, reinterpret_cast<BYTE*>(&flag),
+                                           sizeof flag, &needed) && flag.fFailureActionsOnNonCrashFailures,
+               "failure actions also on non-crash failures");
+        if (s) ::CloseServiceHandle(s);
+        expect(probe(with_name({"uninstall"})) == 0, "uninstall exits 0");
+    }
+
     // install
     std::vector<std::string> install_args{"install", "--name", name, "--"};
     install_args.insert(install_args.end(), corpus.begin(), corpus.end());

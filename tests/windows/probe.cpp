@@ -6,8 +6,11 @@
 //   reload                  on PARAMCHANGE
 //   stop
 // Values are escaped so that each fits on one line: \\ \n \r \t.
+// PROBE_START_TYPE (automatic, delayed, manual, disabled) overrides the
+// start type, for the install tests.
 #include <servicekit/cli.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -85,6 +88,12 @@ int main(int argc, char** argv) {
     cfg.start_type = servicekit::start_type::manual;
     cfg.stop_timeout = std::chrono::seconds(5);
     cfg.windows.accept_pause = true;
+    if (const char* t = std::getenv("PROBE_START_TYPE")) {
+        const std::string type = t;
+        if (type == "automatic") cfg.start_type = servicekit::start_type::automatic;
+        if (type == "delayed") cfg.start_type = servicekit::start_type::delayed;
+        if (type == "disabled") cfg.start_type = servicekit::start_type::disabled;
+    }
     probe svc;
     return servicekit::cli::cli_main(argc, argv, cfg, svc);
 }
