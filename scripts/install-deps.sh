@@ -16,7 +16,12 @@ test_packages=(
     doctest-dev
     util-linux       # unshare, nsenter: the sandboxed systemd of the e2e tests
     systemd dbus     # the real manager the e2e tests boot
+    procps           # pgrep (the sandbox finds its systemd), /bin/kill (ExecReload= of systemd units)
     python3
+    doxygen          # docs.api: the API reference builds without a warning
+    libxml2-utils    # xmllint: the launchd plists are read back by a second XML parser
+    clang            # the os_log sink is compiled with clang (__builtin_os_log_format)
+    libcpp-httplib-dev   # samples/http-api and its test (samples.http_api)
     # stage windows: the MinGW-w64 cross compiler (posix threads, for
     # std::thread), Wine to run the tests, xz-utils to unpack the Debian
     # source packages scripts/mingw-deps.sh builds fmt, spdlog and

@@ -52,6 +52,16 @@ void check_value(std::string_view field, std::string_view v) {
         reject(field, v, "contains a control character other than TAB, LF or CR (or U+FFFE/U+FFFF)");
 }
 
+// A human text (display name, description): one line, and nothing a unit file
+// or an init-script header would silently change: systemd trims surrounding
+// whitespace and reads a trailing backslash as a line continuation.
+void check_text(std::string_view field, std::string_view v, std::size_t max) {
+    check_line(field, v, max);
+    if (!v.empty() && (v.front() == ' ' || v.back() == ' '))
+        reject(field, v, "must not start or end with a space; remove it");
+    if (!v.empty() && v.back() == '\\') reject(field, v, "must not end with a backslash; remove it");
+}
+
 void check_absolute_path(std::string_view field, const std::filesystem::path& p) {
     const std::string s = p.string();
     check_line(field, s);
@@ -122,8 +132,8 @@ void check_duration(std::string_view field, std::chrono::duration<Rep, Period> d
 void validate(const config& cfg) {
     using namespace std::chrono_literals;
     check_name(cfg.name);
-    check_line("display_name", cfg.display_name, 256);
-    check_line("description", cfg.description);
+    check_text("display_name", cfg.display_name, 256);
+    check_text("description", cfg.description, max_line);
     if (!cfg.executable.empty()) check_absolute_path("executable", cfg.executable);
     if (!cfg.working_directory.empty()) check_absolute_path("working_directory", cfg.working_directory);
 

@@ -1,33 +1,323 @@
-// Placeholder until the sysv backend lands: every verb says so; run works in the foreground.
 #include "linux/sysv_backend.hpp"
 
 #include <servicekit/error.hpp>
 
+#include "detail/file.hpp"
+#include "detail/text.hpp"
+#include "linux/notify.hpp"
+#include "linux/sysv_script.hpp"
 #include "posix/signals.hpp"
 
+#include <fmt/format.h>
+#include <spdlog/sinks/syslog_sink.h>
+
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <system_error>
+
+#include <syslog.h>
+#include <unistd.h>
 
 namespace servicekit::detail::sysv {
 
+namespace fs = std::filesystem;
+
 namespace {
-[[noreturn]] void missing() { throw error(errc::not_supported, "the sysv backend is not built yet"); }
-class placeholder final : public backend {
+
+// The environment the script runs in, whoever calls it: what service(8)
+// gives an init script, so that `app start` and the boot start the service
+// alike.
+constexpr std::string_view script_path_variable = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+constexpr std::array<std::string_view, 8> runlevel_dirs{"rc0.d", "rc1.d", "rc2.d", "rc3.d",
+                                                         "rc4.d", "rc5.d", "rc6.d", "rcS.d"};
+
+void require_system_scope(const config& cfg) {
+    if (cfg.scope == scope::user)
+        throw error(errc::not_supported,
+                    "SysV init has no per-user services: install it as a system service (without --user), "
+                    "or use a machine that runs systemd");
+}
+
+std::optional<std::string> read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return std::nullopt;
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// What a command said, as one line: its non-empty output lines joined by "; ".
+std::string output_summary(const command_result& r) {
+    std::string out;
+    for (const std::string* text : {&r.err, &r.out}) {
+        std::istringstream lines(*text);
+        for (std::string line; std::getline(lines, line);) {
+            if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+            if (!out.empty()) out += "; ";
+            out += line;
+        }
+    }
+    if (out.size() > 600) out = out.substr(0, 600) + "...";
+    return out.empty() ? "no output" : out;
+}
+
+std::optional<file_owner> root_owner() {
+    // Scripts in /etc/init.d belong to root; a test running unprivileged
+    // against a temp root keeps its own ownership.
+    if (::geteuid() == 0) return file_owner{0, 0};
+    return std::nullopt;
+}
+
+spdlog::sink_ptr make_syslog_sink(const config& cfg) {
+    // No formatting: syslog adds the time, the identifier and the pid itself.
+    return std::make_shared<spdlog::sinks::syslog_sink_mt>(cfg.name, LOG_PID, LOG_DAEMON, false);
+}
+
+// Under the init script start-stop-daemon --notify-await waits for the
+// sd_notify(3) datagram READY=1 on $NOTIFY_SOCKET, or ERRNO=<n> for a failed
+// start, so that `start` reports whether start() really succeeded.
+class sysv_link final : public manager_link {
 public:
-    std::string_view platform() const override { return "sysv-placeholder"; }
-    std::string render(const config&) const override { missing(); }
-    void install(const config&, install_mode) override { missing(); }
-    void uninstall(const config&) override { missing(); }
-    void start(const config&) override { missing(); }
-    void stop(const config&) override { missing(); }
-    void restart(const config&) override { missing(); }
-    status_info query(const config&) const override { missing(); }
-    int run(const config& cfg, service& svc) override {
+    sysv_link() : notifier_(systemd::notifier::from_environment()) {
+        // Children of the service must not mistake themselves for it.
+        ::unsetenv("NOTIFY_SOCKET");
+        ::unsetenv(std::string(init_marker_variable).c_str());
+    }
+    bool interactive() const override { return false; }
+    void ready() override { report("READY=1"); }
+    /// After run: when ready() never came, start() failed or the service
+    /// ended first; start-stop-daemon then fails `start` at once.
+    void failed() { report(fmt::format("ERRNO={}", ECANCELED)); }
+
+private:
+    // start-stop-daemon listens only until the first report.
+    void report(std::string_view state) {
+        if (notifier_) notifier_->send(state);
+        notifier_.reset();
+    }
+    std::optional<systemd::notifier> notifier_;
+};
+
+bool started_by_init_script() {
+    const char* marker = std::getenv(std::string(init_marker_variable).c_str());
+    return marker != nullptr && std::string_view(marker) == init_marker_value;
+}
+
+}  // namespace
+
+script_backend::script_backend(fs::path root, command_runner run) : root_(std::move(root)), run_(std::move(run)) {}
+
+fs::path script_backend::script(const config& cfg) const { return root_ / script_path(cfg); }
+
+std::optional<fs::path> script_backend::update_rc_d() const {
+    for (const char* p : {"usr/sbin/update-rc.d", "sbin/update-rc.d"}) {
+        std::error_code ec;
+        if (fs::is_regular_file(root_ / p, ec)) return root_ / p;
+    }
+    return std::nullopt;
+}
+
+std::vector<script_backend::rc_link> script_backend::find_links(const config& cfg) const {
+    // update-rc.d's own pattern: /etc/rc?.d/[SK][0-9][0-9]<name>.
+    std::vector<rc_link> links;
+    for (const auto dir : runlevel_dirs) {
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(root_ / "etc" / dir, ec)) {
+            const std::string f = entry.path().filename().string();
+            if (f.size() != cfg.name.size() + 3 || (f[0] != 'S' && f[0] != 'K') || !std::isdigit(static_cast<unsigned char>(f[1])) ||
+                !std::isdigit(static_cast<unsigned char>(f[2])) || f.compare(3, std::string::npos, cfg.name) != 0)
+                continue;
+            std::error_code lec;
+            if (!entry.is_symlink(lec)) continue;
+            links.push_back({entry.path(), fs::read_symlink(entry.path(), lec)});
+        }
+    }
+    return links;
+}
+
+script_backend::snapshot script_backend::take_snapshot(const config& cfg) const {
+    return {read_file(script(cfg)), find_links(cfg)};
+}
+
+void script_backend::restore(const config& cfg, const snapshot& s) noexcept {
+    try {
+        if (s.script) write_file_atomic(script(cfg), *s.script, 0755, root_owner());
+        else remove_file(script(cfg));
+    } catch (...) {
+    }
+    std::error_code ec;
+    for (const auto& l : find_links(cfg)) fs::remove(l.path, ec);
+    for (const auto& l : s.links) fs::create_symlink(l.target, l.path, ec);
+}
+
+void script_backend::enable(const config& cfg) {
+    if (default_start(cfg).empty()) return;  // manual, disabled: installed, not started at boot
+    if (const auto tool = update_rc_d()) {
+        const std::vector<std::string> argv{tool->string(), cfg.name, "defaults"};
+        const auto r = run_(argv);
+        if (!r.ok())
+            throw error(errc::manager_failed, fmt::format("cannot enable {}: `{}` exited with {}: {}", cfg.name,
+                                                          describe_command(argv), r.exit_code, output_summary(r)));
+        return;
+    }
+    const auto link = [&](std::string_view levels, char kind) {
+        for (const char level : levels) {
+            if (level == ' ') continue;
+            const fs::path dir = root_ / "etc" / fmt::format("rc{}.d", level);
+            std::error_code ec;
+            fs::create_directories(dir, ec);
+            fs::create_symlink(fs::path("..") / "init.d" / cfg.name, dir / fmt::format("{}01{}", kind, cfg.name), ec);
+            if (ec)
+                throw error(ec.value() == EACCES || ec.value() == EPERM ? errc::permission_denied : errc::io,
+                            fmt::format("cannot create the link {}: {}", quote_for_message((dir / cfg.name).string()),
+                                        ec.message()));
+        }
+    };
+    link(default_start(cfg), 'S');
+    link(default_stop(cfg), 'K');
+}
+
+void script_backend::disable(const config& cfg) {
+    if (const auto tool = update_rc_d()) {
+        // -f: the script is still there (update-rc.d refuses otherwise).
+        const std::vector<std::string> argv{tool->string(), "-f", cfg.name, "remove"};
+        const auto r = run_(argv);
+        if (!r.ok())
+            throw error(errc::manager_failed, fmt::format("cannot disable {}: `{}` exited with {}: {}", cfg.name,
+                                                          describe_command(argv), r.exit_code, output_summary(r)));
+    }
+    for (const auto& l : find_links(cfg)) {
+        std::error_code ec;
+        if (!fs::remove(l.path, ec) && ec)
+            throw error(errc::io, fmt::format("cannot remove the link {}: {}", quote_for_message(l.path.string()), ec.message()));
+    }
+}
+
+command_result script_backend::run_script(const config& cfg, const char* verb) const {
+    return run_({"env", "-i", std::string(script_path_variable), script(cfg).string(), verb});
+}
+
+void script_backend::require_installed(const config& cfg, const char* verb) const {
+    std::error_code ec;
+    if (!fs::exists(script(cfg), ec))
+        throw error(errc::not_installed, fmt::format("cannot {} {}: it is not installed (no /{}); run install first",
+                                                     verb, cfg.name, script_path(cfg)));
+}
+
+void script_backend::require_root(const char* verb) const {
+    if (root_ == "/" && ::geteuid() != 0)
+        throw error(errc::permission_denied, fmt::format("cannot {}: SysV services need root (run it with sudo)", verb));
+}
+
+std::string script_backend::render(const config& cfg) const {
+    require_system_scope(cfg);
+    return render_sysv_script(cfg);
+}
+
+void script_backend::install(const config& cfg, install_mode mode) {
+    require_system_scope(cfg);
+    const std::string content = render_sysv_script(cfg);  // rejects what a script cannot say, before any change
+    require_root("install");
+    const snapshot before = take_snapshot(cfg);
+    if (before.script && mode == install_mode::fail_if_exists)
+        throw error(errc::already_installed,
+                    fmt::format("{} is already installed (/{}): use install --force to replace it, or uninstall it first",
+                                cfg.name, script_path(cfg)));
+    const bool was_running = before.script && query(cfg).state == status::running;
+    if (was_running) stop(cfg);
+    try {
+        write_file_atomic(script(cfg), content, 0755, root_owner());
+        disable(cfg);  // links of an earlier start type, or left behind by hand
+        enable(cfg);
+        if (was_running) start(cfg);
+    } catch (...) {
+        restore(cfg, before);
+        if (was_running) run_script(cfg, "start");
+        throw;
+    }
+}
+
+void script_backend::uninstall(const config& cfg) {
+    require_system_scope(cfg);
+    require_root("uninstall");
+    require_installed(cfg, "uninstall");
+    stop(cfg);  // a process that cannot be stopped keeps its script, so it can be retried
+    disable(cfg);
+    remove_file(script(cfg));
+    remove_file(root_ / pid_file_path(cfg));
+}
+
+void script_backend::control(const config& cfg, const char* verb) {
+    require_system_scope(cfg);
+    require_root(verb);
+    require_installed(cfg, verb);
+    const auto r = run_script(cfg, verb);
+    if (!r.ok())
+        throw error(errc::manager_failed,
+                    fmt::format("cannot {} {}: /{} {} exited with {}: {} (its log is in syslog, identifier {})", verb,
+                                cfg.name, script_path(cfg), verb, r.exit_code, output_summary(r), cfg.name));
+}
+
+void script_backend::start(const config& cfg) { control(cfg, "start"); }
+void script_backend::stop(const config& cfg) { control(cfg, "stop"); }
+void script_backend::restart(const config& cfg) { control(cfg, "restart"); }
+
+status_info script_backend::query(const config& cfg) const {
+    require_system_scope(cfg);
+    status_info info;
+    std::error_code ec;
+    if (!fs::exists(script(cfg), ec)) {
+        info.state = status::not_installed;
+        return info;
+    }
+    const auto r = run_script(cfg, "status");
+    switch (r.exit_code) {
+        case 0: {
+            info.state = status::running;
+            const auto pid = read_file(root_ / pid_file_path(cfg));
+            if (pid) {
+                char* end = nullptr;
+                const long long n = std::strtoll(pid->c_str(), &end, 10);
+                if (n > 0 && end != pid->c_str()) info.pid = n;
+            }
+            return info;
+        }
+        case 1:
+            info.state = status::stopped;
+            info.detail = "ended on its own (the pid file remains)";
+            return info;
+        case 3: info.state = status::stopped; return info;
+        case 4:
+            info.state = status::unknown;
+            info.detail = output_summary(r);
+            return info;
+        default:
+            throw error(errc::manager_failed, fmt::format("cannot query {}: /{} status exited with {}: {}", cfg.name,
+                                                          script_path(cfg), r.exit_code, output_summary(r)));
+    }
+}
+
+int script_backend::run(const config& cfg, service& svc) {
+    if (!started_by_init_script()) {
         terminal_link link;
         return posix::run_with_signals(cfg, svc, link, make_terminal_sink());
     }
-};
-}  // namespace
+    sysv_link link;
+    const int code = posix::run_with_signals(cfg, svc, link, make_syslog_sink(cfg));
+    link.failed();
+    return code;
+}
 
-
-std::unique_ptr<backend> make_backend() { return std::make_unique<placeholder>(); }
+std::unique_ptr<backend> make_backend() {
+    // The script bounds every verb itself (start: the readiness timeout;
+    // stop: stop_timeout + the kill grace, stop_timeout <= 1 h); this is a backstop.
+    return std::make_unique<script_backend>("/", [](const std::vector<std::string>& argv) {
+        return run_command(argv, std::chrono::minutes(70));
+    });
+}
 
 }  // namespace servicekit::detail::sysv

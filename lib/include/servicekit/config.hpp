@@ -57,8 +57,10 @@ struct systemd_options {
 struct launchd_options {
     /// The job's Label, reverse-DNS. Empty: "org.servicekit.<name>".
     std::string label;
-    /// StandardOutPath / StandardErrorPath; empty: not written (output is dropped).
-    std::filesystem::path standard_out_path, standard_error_path;
+    /// StandardOutPath: where launchd writes the job's stdout. Empty: dropped.
+    std::filesystem::path standard_out_path;
+    /// StandardErrorPath: where launchd writes the job's stderr. Empty: dropped.
+    std::filesystem::path standard_error_path;
 };
 
 /// Settings only the Windows SCM uses. Compiles everywhere, ignored elsewhere.
@@ -98,14 +100,21 @@ struct config {
     std::filesystem::path working_directory;
     /// Extra environment variables for the service.
     std::map<std::string, std::string> environment;
-    /// Account and group to run as. Empty: the manager's default (root,
-    /// LocalSystem, the user of a user-scope service).
-    std::string user, group;
+    /// Account to run as. Empty: the manager's default (root, LocalSystem,
+    /// the user of a user-scope service).
+    std::string user;
+    /// Group to run as (systemd Group=, launchd GroupName, SysV --chuid
+    /// user:group). Empty: the user's primary group. Ignored on Windows.
+    std::string group;
     /// Services this one needs, started before it. Names as the platform knows
     /// them; on systemd a name without a suffix gets ".service".
     std::vector<std::string> dependencies;
+    /// When the manager starts it. Default: at boot.
     servicekit::start_type start_type = start_type::automatic;
+    /// A system service (root / Administrator) or a per-user one.
     servicekit::scope scope = scope::system;
+    /// What the manager does when the service ends on its own. SysV init
+    /// never restarts.
     restart_policy restart = restart_policy::on_failure;
     /// How long the manager waits before a restart. 0 … 1 h.
     std::chrono::milliseconds restart_delay{std::chrono::seconds(1)};
@@ -115,8 +124,11 @@ struct config {
     std::chrono::milliseconds stop_timeout{std::chrono::seconds(10)};
     /// The logger's level while running; `--log-level` overrides it.
     spdlog::level::level_enum log_level = spdlog::level::info;
+    /// Settings only systemd uses.
     systemd_options systemd;
+    /// Settings only launchd uses.
     launchd_options launchd;
+    /// Settings only the Windows SCM uses.
     windows_options windows;
 };
 

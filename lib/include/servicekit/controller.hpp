@@ -24,7 +24,9 @@ public:
     /// executable to this program's own path.
     explicit controller(config cfg);
     ~controller();
+    /// A controller can be moved, not copied.
     controller(controller&&) noexcept;
+    /// A controller can be moved, not copied.
     controller& operator=(controller&&) noexcept;
 
     /// Writes the unit / init script / plist / SCM entry and enables it per

@@ -37,6 +37,7 @@ inline std::error_code make_error_code(errc e) noexcept {
 /// `config.name "../x": must not contain '/' (use letters, digits, '-', '_', '.')`.
 class SERVICEKIT_EXPORT error : public std::system_error {
 public:
+    /// An error with `code` and `message` (one line: what is wrong, what to do).
     error(errc code, const std::string& message);
     /// The servicekit reason; code() holds the same value as a std::error_code.
     errc reason() const noexcept { return static_cast<errc>(code().value()); }
@@ -52,5 +53,10 @@ SERVICEKIT_EXPORT const char* to_string(errc e) noexcept;
 
 }  // namespace servicekit
 
+/// @cond INTERNAL
+namespace std {
+/// errc converts to std::error_code implicitly.
 template <>
-struct std::is_error_code_enum<servicekit::errc> : std::true_type {};
+struct is_error_code_enum<servicekit::errc> : true_type {};
+}  // namespace std
+/// @endcond

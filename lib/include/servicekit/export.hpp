@@ -2,6 +2,9 @@
 /// @file
 /// Symbol visibility for shared builds. The one macro in the public headers.
 
+/// @def SERVICEKIT_EXPORT
+/// Marks a declaration exported from a shared servicekit. Defined empty in
+/// static builds (SERVICEKIT_STATIC, set by the CMake package and servicekit.pc).
 #if defined(SERVICEKIT_STATIC)
 #  define SERVICEKIT_EXPORT
 #elif defined(_WIN32)

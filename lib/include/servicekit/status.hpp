@@ -27,6 +27,7 @@ SERVICEKIT_EXPORT std::string_view to_string(status s) noexcept;
 
 /// Everything `status` learns in one query.
 struct status_info {
+    /// The state.
     servicekit::status state = status::unknown;
     std::optional<long long> pid;  ///< the main process, when running and known
     std::string detail;            ///< the manager's own words, e.g. "failed (Result: exit-code)"

@@ -1,0 +1,129 @@
+#include "linux/journal_sink.hpp"
+
+#include <spdlog/sinks/syslog_sink.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+namespace servicekit::detail::systemd {
+
+int journal_priority(spdlog::level::level_enum level) noexcept {
+    switch (level) {
+        case spdlog::level::trace:
+        case spdlog::level::debug: return LOG_DEBUG;
+        case spdlog::level::info: return LOG_INFO;
+        case spdlog::level::warn: return LOG_WARNING;
+        case spdlog::level::err: return LOG_ERR;
+        case spdlog::level::critical: return LOG_CRIT;
+        default: return LOG_INFO;
+    }
+}
+
+void append_journal_field(std::string& entry, std::string_view key, std::string_view value) {
+    entry += key;
+    // journald ends a plain value at the first newline; NUL bytes are kept
+    // out of it too, so that no tool mistakes the field for text.
+    if (value.find_first_of(std::string_view("\n\0", 2)) == std::string_view::npos) {
+        entry += '=';
+        entry += value;
+    } else {
+        entry += '\n';
+        auto size = static_cast<std::uint64_t>(value.size());
+        for (int i = 0; i < 8; ++i, size >>= 8) entry += static_cast<char>(size & 0xFF);
+        entry += value;
+    }
+    entry += '\n';
+}
+
+journal_sink::journal_sink(std::string identifier, std::string socket_path)
+    : identifier_(std::move(identifier)), socket_path_(std::move(socket_path)) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd_ >= 0) {
+        // journald's own client library asks for an 8 MiB send buffer so that
+        // bursts are not dropped; the kernel caps it at wmem_max.
+        const int size = 8 << 20;
+        ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    }
+}
+
+journal_sink::~journal_sink() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+bool journal_sink::deliver(std::string_view entry) {
+    if (fd_ < 0) return false;
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (socket_path_.size() >= sizeof sa.sun_path) return false;
+    std::memcpy(sa.sun_path, socket_path_.data(), socket_path_.size());
+    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_path_.size() + 1);
+
+    ssize_t n;
+    do {
+        n = ::sendto(fd_, entry.data(), entry.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&sa), len);
+    } while (n < 0 && errno == EINTR);
+    if (n == static_cast<ssize_t>(entry.size())) return true;
+    if (errno != EMSGSIZE && errno != ENOBUFS) return false;
+
+    // Too big for a datagram: journald accepts a sealed memfd holding the
+    // entry, passed with SCM_RIGHTS in an otherwise empty message.
+    const int mfd = ::memfd_create("servicekit-journal", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (mfd < 0) return false;
+    bool ok = ::write(mfd, entry.data(), entry.size()) == static_cast<ssize_t>(entry.size()) &&
+              ::fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0;
+    if (ok) {
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+        msghdr mh{};
+        mh.msg_name = &sa;
+        mh.msg_namelen = len;
+        mh.msg_control = control;
+        mh.msg_controllen = sizeof control;
+        cmsghdr* cmsg = CMSG_FIRSTHDR(&mh);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(cmsg), &mfd, sizeof(int));
+        do {
+            n = ::sendmsg(fd_, &mh, MSG_NOSIGNAL);
+        } while (n < 0 && errno == EINTR);
+        ok = n >= 0;
+    }
+    ::close(mfd);
+    return ok;
+}
+
+void journal_sink::sink_it_(const spdlog::details::log_msg& msg) {
+    const std::string_view text(msg.payload.data(), msg.payload.size());
+    std::string entry;
+    entry.reserve(text.size() + identifier_.size() + 96);
+    append_journal_field(entry, "MESSAGE", text);
+    append_journal_field(entry, "PRIORITY", std::to_string(journal_priority(msg.level)));
+    append_journal_field(entry, "SYSLOG_IDENTIFIER", identifier_);
+    append_journal_field(entry, "TID", std::to_string(msg.thread_id));
+    if (!msg.source.empty()) {
+        append_journal_field(entry, "CODE_FILE", msg.source.filename);
+        append_journal_field(entry, "CODE_LINE", std::to_string(msg.source.line));
+        if (msg.source.funcname != nullptr) append_journal_field(entry, "CODE_FUNC", msg.source.funcname);
+    }
+    if (!deliver(entry))
+        std::fprintf(stderr, "<%d>%s: %.*s\n", journal_priority(msg.level), identifier_.c_str(),
+                     static_cast<int>(text.size()), text.data());
+}
+
+spdlog::sink_ptr make_journal_sink(const std::string& identifier) {
+    std::error_code ec;
+    if (std::filesystem::is_socket(std::string(journal_socket_path), ec))
+        return std::make_shared<journal_sink>(identifier);
+    return std::make_shared<spdlog::sinks::syslog_sink_mt>(identifier, LOG_PID, LOG_DAEMON, false);
+}
+
+}  // namespace servicekit::detail::systemd

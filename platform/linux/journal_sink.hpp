@@ -1,0 +1,53 @@
+#pragma once
+// An spdlog sink that speaks journald's native protocol (systemd.journal-fields(7),
+// "Native Journal Protocol"): one datagram per entry on /run/systemd/journal/socket,
+// no libsystemd needed.
+
+#include <spdlog/common.h>
+#include <spdlog/sinks/base_sink.h>
+
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace servicekit::detail::systemd {
+
+/// Where journald listens for native entries.
+inline constexpr std::string_view journal_socket_path = "/run/systemd/journal/socket";
+
+/// Writes each message as a journal entry with MESSAGE (the message alone:
+/// journald adds time, PID and unit), PRIORITY (syslog level),
+/// SYSLOG_IDENTIFIER (the service's name), TID and, when spdlog knows it,
+/// CODE_FILE/CODE_LINE/CODE_FUNC. Entries too big for one datagram go in a
+/// sealed memfd, as sd_journal_send does. When an entry cannot be delivered
+/// (journald restarting) the line goes to stderr instead of being lost.
+class journal_sink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    explicit journal_sink(std::string identifier, std::string socket_path = std::string(journal_socket_path));
+    ~journal_sink() override;
+    journal_sink(const journal_sink&) = delete;
+    journal_sink& operator=(const journal_sink&) = delete;
+
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override;
+    void flush_() override {}
+
+private:
+    bool deliver(std::string_view entry);
+    std::string identifier_, socket_path_;
+    int fd_ = -1;
+};
+
+/// The syslog priority (0 emerg … 7 debug) for an spdlog level.
+int journal_priority(spdlog::level::level_enum level) noexcept;
+
+/// Appends one field of a native entry: "KEY=value\n", or, when the value
+/// holds a newline or a NUL byte, the binary-safe form "KEY\n" + 64-bit little-endian
+/// length + value + "\n".
+void append_journal_field(std::string& entry, std::string_view key, std::string_view value);
+
+/// The journal sink when journald's socket exists, else a syslog sink with
+/// the same identifier (LOG_DAEMON, with the PID).
+spdlog::sink_ptr make_journal_sink(const std::string& identifier);
+
+}  // namespace servicekit::detail::systemd

@@ -1,0 +1,41 @@
+#pragma once
+// sd_notify(3) without libsystemd: one datagram of "KEY=value" lines to the
+// AF_UNIX socket named by $NOTIFY_SOCKET.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace servicekit::detail::systemd {
+
+class notifier {
+public:
+    /// A notifier for the socket `address`: a path, or "@name" for an
+    /// abstract socket (what systemd hands out in containers).
+    explicit notifier(std::string address);
+    ~notifier();
+    notifier(const notifier&) = delete;
+    notifier& operator=(const notifier&) = delete;
+
+    /// The notifier for $NOTIFY_SOCKET, or nullopt when it is unset or empty.
+    static std::optional<notifier> from_environment();
+
+    /// Sends `state` ("READY=1", "STATUS=…\nREADY=1", …) as one datagram.
+    /// False when it could not be sent; systemd then keeps its own idea of
+    /// the state, so callers log and carry on.
+    bool send(std::string_view state) noexcept;
+
+    const std::string& address() const noexcept { return address_; }
+
+    notifier(notifier&& other) noexcept;
+    notifier& operator=(notifier&&) = delete;
+
+private:
+    std::string address_;
+    int fd_ = -1;
+};
+
+/// CLOCK_MONOTONIC in microseconds, as systemd wants it in MONOTONIC_USEC=.
+unsigned long long monotonic_usec() noexcept;
+
+}  // namespace servicekit::detail::systemd

@@ -1,0 +1,41 @@
+#pragma once
+// The systemd unit renderer: config in, unit file text out, no OS calls.
+// Built on every host so that any CI can test its output.
+
+#include <servicekit/config.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace servicekit::detail {
+
+/// The unit file install() writes for cfg (executable already resolved).
+/// Every string round-trips through systemd's parser exactly, or the
+/// function throws servicekit::error(errc::invalid_config) naming the field:
+/// a user or group systemd cannot take, a description or working directory
+/// that systemd would trim or continue onto the next line.
+std::string render_systemd_unit(const config& cfg);
+
+namespace systemd {
+
+/// "<name>.service".
+std::string unit_name(const config& cfg);
+
+/// A dependency as a unit name: one without a unit-type suffix gets ".service".
+std::string dependency_unit(std::string_view dependency);
+
+/// One word of ExecStart=, in double quotes, so that systemd hands the
+/// process exactly `word`: '%' doubled (specifiers), '$' doubled (variable
+/// expansion), '\\', '"' and control characters as C escapes.
+std::string quote_exec_word(std::string_view word);
+
+/// One Environment= assignment, "KEY=value" in double quotes: '%' doubled,
+/// C escapes; '$' stays as it is (Environment= does not expand variables).
+std::string quote_environment(std::string_view key, std::string_view value);
+
+/// A time span systemd parses back to exactly `ms`: "0", "2s", "1500ms".
+std::string time_span(std::chrono::milliseconds ms);
+
+}  // namespace systemd
+}  // namespace servicekit::detail

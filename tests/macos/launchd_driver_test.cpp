@@ -1,0 +1,415 @@
+// The launchd driver against the project's fake launchctl (fake_launchctl.py),
+// which runs the jobs for real. Each test case gets its own root directory
+// and launchctl state.
+#include <doctest/doctest.h>
+
+#include <servicekit/config.hpp>
+#include <servicekit/error.hpp>
+
+#include "macos/launchd_backend.hpp"
+#include "macos/launchd_plist.hpp"
+#include "test_support.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace servicekit;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A sandbox: root directory, launchctl state, a backend over them.
+class sandbox {
+public:
+    sandbox() : dir_(scratch_.path) {
+        fs::create_directories(dir_ / "root/home/u");
+        fs::create_directories(dir_ / "state");
+        ::setenv("FAKE_LAUNCHCTL_STATE", (dir_ / "state").c_str(), 1);
+        ::setenv("SERVICEKIT_ROOT", (dir_ / "root").c_str(), 1);
+        env_ = detail::native_launchd_environment();
+        env_.launchctl = FAKE_LAUNCHCTL;
+        env_.root = dir_ / "root";
+        env_.home = "/home/u";
+        env_.start_wait = 5s;
+        env_.stop_margin = 2s;
+        env_.bootstrap_backoff = 10ms;
+        backend_ = detail::make_launchd_backend(env_);
+    }
+    ~sandbox() {
+        // Boot out whatever a failed test left loaded.
+        std::error_code ec;
+        for (const auto& d : fs::directory_iterator(dir_ / "state/domains", ec)) {
+            for (const auto& j : fs::directory_iterator(d.path(), ec)) {
+                if (j.path().extension() != ".json") continue;
+                std::string domain = d.path().filename().string();
+                if (const auto u = domain.find('_'); u != std::string::npos) domain[u] = '/';  // gui_0 → gui/0
+                const std::string target = domain + "/" + j.path().stem().string();
+                (void)detail::run_command({FAKE_LAUNCHCTL, "bootout", target});
+                for (int i = 0; i < 150 && detail::run_command({FAKE_LAUNCHCTL, "print", target}).ok(); ++i)
+                    std::this_thread::sleep_for(20ms);
+            }
+        }
+    }
+    sandbox(const sandbox&) = delete;
+    sandbox& operator=(const sandbox&) = delete;
+
+    config service(std::string name = "job") {
+        config c;
+        c.name = std::move(name);
+        c.executable = JOB_SCRIPT;
+        c.stop_timeout = 2s;
+        c.restart_delay = 1s;
+        c.environment["JOB_RECORD"] = (dir_ / "argv").string();
+        c.arguments = {"--help", "a b", "<&>"};
+        validate(c);
+        return c;
+    }
+
+    detail::backend& b() { return *backend_; }
+    const detail::launchd_environment& env() const { return env_; }
+    fs::path plist(const config& c) const { return detail::launchd_plist_path(env_, c); }
+    fs::path state() const { return dir_ / "state"; }
+
+    void set(const std::string& name, const std::string& value) const {
+        std::ofstream(dir_ / "state" / name) << value;
+    }
+
+    // launchctl invocations so far, each as "verb arg…" (arguments joined by ' ').
+    std::vector<std::string> calls() const {
+        std::vector<std::string> out;
+        std::ifstream in(dir_ / "state/calls.log");
+        for (std::string line; std::getline(in, line);) {
+            std::string joined;
+            for (std::size_t i = 0; i < line.size(); ++i) {
+                if (line[i] != '"') continue;
+                const auto end = line.find('"', i + 1);
+                if (!joined.empty()) joined += ' ';
+                joined += line.substr(i + 1, end - i - 1);
+                i = end;
+            }
+            out.push_back(joined);
+        }
+        return out;
+    }
+    std::size_t count(const std::string& prefix) const {
+        std::size_t n = 0;
+        for (const auto& c : calls()) n += c.starts_with(prefix);
+        return n;
+    }
+
+    // The argv the job recorded when it started.
+    std::vector<std::string> job_argv() const {
+        const std::string raw = test::read_all(dir_ / "argv");
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < raw.size();) {
+            const auto z = raw.find('\0', i);
+            out.push_back(raw.substr(i, z - i));
+            i = z + 1;
+        }
+        return out;
+    }
+
+private:
+    test::scratch_dir scratch_;  // removed last, after the jobs were booted out
+    fs::path dir_;
+    detail::launchd_environment env_;
+    std::unique_ptr<detail::backend> backend_;
+};
+
+// Runs body in a fresh sandbox per launchctl generation: "older" answers
+// 37/119/122, "newer" answers 5 for all of them.
+void for_each_flavor(const std::function<void(sandbox&)>& body) {
+    for (const char* flavor : {"older", "newer"}) {
+        CAPTURE(flavor);
+        sandbox s;
+        s.set("flavor", flavor);
+        body(s);
+    }
+}
+
+bool pid_alive(long long pid) { return ::kill(static_cast<pid_t>(pid), 0) == 0; }
+
+}  // namespace
+
+TEST_CASE("install writes the plist atomically, 0644 root:wheel, and enables the label") {
+    sandbox s;
+    auto c = s.service();
+    CHECK(s.b().query(c).state == status::not_installed);
+    s.b().install(c, install_mode::fail_if_exists);
+    const auto p = s.plist(c);
+    CHECK(p == s.env().root / "Library/LaunchDaemons/org.servicekit.job.plist");
+    CHECK(test::read_all(p) == detail::render_launchd_plist(c));
+    struct stat st {};
+    REQUIRE(::lstat(p.c_str(), &st) == 0);
+    CHECK(S_ISREG(st.st_mode));
+    CHECK((st.st_mode & 07777) == 0644);
+    CHECK(st.st_uid == 0);
+    CHECK(st.st_gid == 0);
+    CHECK(s.calls() == std::vector<std::string>{"print system/org.servicekit.job", "enable system/org.servicekit.job"});
+    CHECK(s.b().query(c).state == status::stopped);
+
+    test::check_throws(errc::already_installed, "--force", [&] { s.b().install(c, install_mode::fail_if_exists); });
+    c.description = "changed";
+    c.arguments.push_back("new");
+    s.b().install(c, install_mode::replace);
+    CHECK(test::read_all(p) == detail::render_launchd_plist(c));
+    for (const auto& e : fs::directory_iterator(p.parent_path()))
+        CHECK_MESSAGE(e.path() == p, "left behind: " << e.path());
+}
+
+TEST_CASE("start, status, restart, stop, uninstall") {
+    sandbox s;
+    auto c = s.service();
+    s.b().install(c, install_mode::fail_if_exists);
+    s.b().start(c);
+    auto q = s.b().query(c);
+    CHECK(q.state == status::running);
+    REQUIRE(q.pid.has_value());
+    CHECK(pid_alive(*q.pid));
+    CHECK(s.count("enable system/org.servicekit.job") == 2);
+    CHECK(s.count("bootstrap system " + s.plist(c).string()) == 1);
+    // The job runs exactly the command line of the plist.
+    for (int i = 0; i < 100 && !fs::exists(s.state() / "../argv"); ++i) std::this_thread::sleep_for(20ms);
+    CHECK(s.job_argv() == service_command_line(c));
+
+    // Starting a running service changes nothing.
+    s.b().start(c);
+    CHECK(s.count("bootstrap") == 1);
+    CHECK(s.count("kickstart") == 0);
+
+    s.b().restart(c);
+    CHECK(s.count("kickstart -k system/org.servicekit.job") == 1);
+    const auto q2 = s.b().query(c);
+    CHECK(q2.state == status::running);
+    REQUIRE(q2.pid.has_value());
+    CHECK(*q2.pid != *q.pid);
+    CHECK_FALSE(pid_alive(*q.pid));
+
+    s.b().stop(c);
+    CHECK(s.count("bootout system/org.servicekit.job") == 1);
+    CHECK(s.b().query(c).state == status::stopped);
+    CHECK_FALSE(pid_alive(*q2.pid));
+    s.b().stop(c);  // stopping a stopped service is fine
+    CHECK(s.count("bootout") == 1);
+
+    // restart of a stopped service starts it.
+    s.b().restart(c);
+    CHECK(s.b().query(c).state == status::running);
+
+    s.b().uninstall(c);
+    CHECK_FALSE(fs::exists(s.plist(c)));
+    CHECK(s.b().query(c).state == status::not_installed);
+    test::check_throws(errc::not_installed, "install", [&] { s.b().uninstall(c); });
+    test::check_throws(errc::not_installed, "install", [&] { s.b().start(c); });
+    test::check_throws(errc::not_installed, "install", [&] { s.b().stop(c); });
+    for (const auto& call : s.calls()) {
+        CHECK_FALSE(call.starts_with("load"));
+        CHECK_FALSE(call.starts_with("unload"));
+    }
+}
+
+TEST_CASE("stop waits for the asynchronous bootout, bounded by ExitTimeOut") {
+    sandbox s;
+    auto c = s.service();
+    c.environment["JOB_STOP_DELAY"] = "0.6";
+    s.b().install(c, install_mode::fail_if_exists);
+    s.b().start(c);
+    const auto pid = s.b().query(c).pid;
+    REQUIRE(pid.has_value());
+    const auto t0 = std::chrono::steady_clock::now();
+    s.b().stop(c);
+    CHECK(std::chrono::steady_clock::now() - t0 >= 500ms);
+    CHECK_FALSE(pid_alive(*pid));
+    CHECK(s.b().query(c).state == status::stopped);
+    CHECK(s.count("print system/org.servicekit.job") >= 3);  // polled until 113
+
+    // A job that ignores SIGTERM is killed after ExitTimeOut (1 s) and stop returns.
+    c.environment["JOB_STOP_DELAY"] = "30";
+    c.stop_timeout = 1s;
+    s.b().install(c, install_mode::replace);
+    s.b().start(c);
+    const auto t1 = std::chrono::steady_clock::now();
+    s.b().stop(c);
+    const auto took = std::chrono::steady_clock::now() - t1;
+    CHECK(took >= 900ms);
+    CHECK(took < 2900ms);
+}
+
+TEST_CASE("stop accepts a bootout already in progress (36)") {
+    sandbox s;
+    auto c = s.service();
+    c.environment["JOB_STOP_DELAY"] = "0.8";
+    s.b().install(c, install_mode::fail_if_exists);
+    s.b().start(c);
+    REQUIRE(detail::run_command({FAKE_LAUNCHCTL, "bootout", "system/org.servicekit.job"}).ok());
+    const auto again = detail::run_command({FAKE_LAUNCHCTL, "bootout", "system/org.servicekit.job"});
+    CHECK(again.exit_code == 36);
+    CHECK(again.err == "Boot-out failed: 36: Operation now in progress\n");
+    s.b().stop(c);
+    CHECK(s.b().query(c).state == status::stopped);
+}
+
+TEST_CASE("start right after a bootout retries bootstrap on 5") {
+    sandbox s;
+    auto c = s.service();
+    s.b().install(c, install_mode::fail_if_exists);
+    s.set("busy", "3");
+    s.b().start(c);
+    CHECK(s.b().query(c).state == status::running);
+    CHECK(s.count("bootstrap system") == 4);
+
+    s.b().stop(c);
+    s.set("busy", "10");
+    test::check_throws(errc::manager_failed, "Input/output error", [&] { s.b().start(c); });
+    CHECK(s.count("bootstrap system") == 4 + 5);
+}
+
+TEST_CASE("start when someone else loaded it meanwhile (5/37, then print finds it)") {
+    for_each_flavor([](sandbox& s) {
+        auto c = s.service();
+        s.b().install(c, install_mode::fail_if_exists);
+        s.set("race", "");
+        s.b().start(c);
+        CHECK(s.count("bootstrap system") == 1);
+        CHECK(s.b().query(c).state == status::running);
+    });
+}
+
+TEST_CASE("start type disabled: install disables the label, start fails clearly") {
+    for_each_flavor([](sandbox& s) {
+        auto c = s.service();
+        c.start_type = start_type::disabled;
+        s.b().install(c, install_mode::fail_if_exists);
+        CHECK(s.count("disable system/org.servicekit.job") == 1);
+        test::check_throws(errc::manager_failed, "disabled", [&] { s.b().start(c); });
+        CHECK(s.b().query(c).state == status::stopped);
+    });
+}
+
+TEST_CASE("manual start type: bootstrap only loads it, kickstart runs it") {
+    sandbox s;
+    auto c = s.service();
+    c.start_type = start_type::manual;
+    s.b().install(c, install_mode::fail_if_exists);
+    s.b().start(c);
+    CHECK(s.count("kickstart system/org.servicekit.job") == 1);
+    CHECK(s.b().query(c).state == status::running);
+}
+
+TEST_CASE("a plist with bad ownership is named as the problem") {
+    for_each_flavor([](sandbox& s) {
+        auto c = s.service();
+        s.b().install(c, install_mode::fail_if_exists);
+        REQUIRE(::chown(s.plist(c).c_str(), 1000, 1000) == 0);
+        test::check_throws(errc::manager_failed, "root:wheel", [&] { s.b().start(c); });
+    });
+}
+
+TEST_CASE("not root: permission denied, and a failed install leaves nothing behind") {
+    sandbox s;
+    auto c = s.service();
+    s.set("euid", "501");
+    test::check_throws(errc::permission_denied, "sudo", [&] { s.b().install(c, install_mode::fail_if_exists); });
+    CHECK_FALSE(fs::exists(s.plist(c)));
+    CHECK(fs::is_empty(s.plist(c).parent_path()));
+    fs::remove(s.state() / "euid");
+    s.b().install(c, install_mode::fail_if_exists);
+    s.set("euid", "501");
+    test::check_throws(errc::permission_denied, "run with sudo", [&] { s.b().start(c); });
+}
+
+TEST_CASE("agents: gui/<uid>, or user/<uid> without a GUI session") {
+    for (const bool gui : {true, false}) {
+        CAPTURE(gui);
+        sandbox s;
+        if (!gui) s.set("no-gui", "");
+        auto c = s.service("agent");
+        c.scope = scope::user;
+        const std::string uid = std::to_string(::geteuid());
+        const std::string domain = (gui ? "gui/" : "user/") + uid;
+        s.b().install(c, install_mode::fail_if_exists);
+        CHECK(s.plist(c) == s.env().root / "home/u/Library/LaunchAgents/org.servicekit.agent.plist");
+        s.b().start(c);
+        CHECK(s.count("bootstrap " + domain + " ") == 1);
+        CHECK(s.count("bootstrap gui/" + uid) == 1);
+        const auto q = s.b().query(c);
+        CHECK(q.state == status::running);
+        s.b().restart(c);
+        CHECK(s.count("kickstart -k " + domain + "/org.servicekit.agent") == 1);
+        s.b().stop(c);
+        CHECK(s.count("bootout " + domain + "/org.servicekit.agent") == 1);
+        CHECK(s.b().query(c).state == status::stopped);
+        s.b().uninstall(c);
+        CHECK(s.b().query(c).state == status::not_installed);
+    }
+}
+
+TEST_CASE("a job that cannot be spawned: start times out naming launchd's state") {
+    sandbox s;
+    auto env = s.env();
+    env.start_wait = 1s;
+    auto b = detail::make_launchd_backend(env);
+    auto c = s.service();
+    c.executable = "/nonexistent/bin/job";
+    c.restart = restart_policy::never;
+    b->install(c, install_mode::fail_if_exists);
+    test::check_throws(errc::timeout, "launchd state: not running", [&] { b->start(c); });
+    const auto q = b->query(c);
+    CHECK(q.state == status::stopped);
+    CHECK(q.detail == "not running");
+}
+
+TEST_CASE("a job that ends by itself with restart never: stopped, still loaded") {
+    sandbox s;
+    auto c = s.service();
+    c.restart = restart_policy::never;
+    c.environment["JOB_EXIT"] = "0";
+    s.b().install(c, install_mode::fail_if_exists);
+    try {
+        s.b().start(c);  // may see it running for a moment, or time out
+    } catch (const error& e) {
+        CHECK(e.reason() == errc::timeout);
+    }
+    status_info q;
+    for (int i = 0; i < 100 && (q = s.b().query(c)).state != status::stopped; ++i) std::this_thread::sleep_for(20ms);
+    CHECK(q.state == status::stopped);
+    CHECK(q.detail == "not running");
+    CHECK(s.count("kickstart") == 0);
+}
+
+TEST_CASE("KeepAlive on failure: launchd restarts a job that exits non-zero") {
+    sandbox s;
+    auto c = s.service();
+    s.b().install(c, install_mode::fail_if_exists);
+    s.b().start(c);
+    const auto pid = s.b().query(c).pid;
+    REQUIRE(pid.has_value());
+    ::kill(static_cast<pid_t>(*pid), SIGKILL);
+    std::optional<long long> next;
+    for (int i = 0; i < 150 && (!next || *next == *pid); ++i) {
+        std::this_thread::sleep_for(20ms);
+        next = s.b().query(c).pid;
+    }
+    REQUIRE(next.has_value());
+    CHECK(*next != *pid);
+}
+
+TEST_CASE("no launchctl: manager unavailable") {
+    sandbox s;
+    auto env = s.env();
+    env.launchctl = "/nonexistent/launchctl";
+    auto b = detail::make_launchd_backend(env);
+    auto c = s.service();
+    test::check_throws(errc::manager_unavailable, "/nonexistent/launchctl", [&] { (void)b->query(c); });
+}

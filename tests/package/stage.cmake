@@ -1,0 +1,91 @@
+# Prepares what the consumer projects use; run by CTest as `cmake -P`.
+#   -DMODE=install  -DBUILD_DIR= -DCONFIG= -DPREFIX=     install the build into a fresh PREFIX
+#   -DMODE=archive  -DSOURCE_DIR= -DARCHIVE=             a source archive as a release would ship it
+#   -DMODE=deb      -DBUILD_DIR= -DCONFIG= -DOUT= -DROOT= cpack a .deb, check its contents, unpack it into ROOT
+#   -DMODE=readme   -DSOURCE_DIR= -DEXAMPLE=             README's embedding example is EXAMPLE, byte for byte
+cmake_minimum_required(VERSION 3.25)
+
+function(run)
+    execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+    if(NOT rc EQUAL 0)
+        list(JOIN ARGN " " cmd)
+        message(FATAL_ERROR "${cmd} failed (${rc}):\n${out}")
+    endif()
+    set(run_output "${out}" PARENT_SCOPE)
+endfunction()
+
+if(MODE STREQUAL "install")
+    file(REMOVE_RECURSE ${PREFIX})
+    run(${CMAKE_COMMAND} --install ${BUILD_DIR} --config ${CONFIG} --prefix ${PREFIX})
+    message(STATUS "installed into ${PREFIX}")
+
+elseif(MODE STREQUAL "archive")
+    # What a release archive holds: enough to build the library, nothing else.
+    get_filename_component(top ${ARCHIVE} NAME_WE)
+    set(stage ${ARCHIVE}.d/${top})
+    file(REMOVE_RECURSE ${ARCHIVE}.d ${ARCHIVE})
+    file(MAKE_DIRECTORY ${stage})
+    foreach(item CMakeLists.txt cmake lib platform LICENSE README.md)
+        if(EXISTS ${SOURCE_DIR}/${item})
+            file(COPY ${SOURCE_DIR}/${item} DESTINATION ${stage})
+        endif()
+    endforeach()
+    run(${CMAKE_COMMAND} -E chdir ${ARCHIVE}.d ${CMAKE_COMMAND} -E tar czf ${ARCHIVE} ${top})
+    file(REMOVE_RECURSE ${ARCHIVE}.d)
+    message(STATUS "wrote ${ARCHIVE}")
+
+elseif(MODE STREQUAL "deb")
+    file(REMOVE_RECURSE ${OUT} ${ROOT})
+    find_program(DPKG_DEB dpkg-deb)
+    if(NOT DPKG_DEB)
+        message("SKIP: dpkg-deb is not installed (Debian's dpkg package)")
+        # CTest reads this as "skipped" (SKIP_REGULAR_EXPRESSION).
+        return()
+    endif()
+    run(${CPACK} -G DEB -C ${CONFIG} --config ${BUILD_DIR}/CPackConfig.cmake -B ${OUT})
+    file(GLOB debs ${OUT}/*.deb)
+    list(LENGTH debs n)
+    if(NOT n EQUAL 1)
+        message(FATAL_ERROR "cpack made ${n} .deb files in ${OUT}, expected one: ${debs}")
+    endif()
+    run(${DPKG_DEB} --field ${debs} Package Version Depends)
+    message(STATUS "${debs}:\n${run_output}")
+    foreach(field "Package: libservicekit-dev" "Depends: libspdlog-dev, libfmt-dev")
+        string(FIND "${run_output}" "${field}" at)
+        if(at EQUAL -1)
+            message(FATAL_ERROR "the .deb's control file lacks '${field}':\n${run_output}")
+        endif()
+    endforeach()
+    run(${DPKG_DEB} --contents ${debs})
+    set(contents "${run_output}")
+    foreach(rx "/usr/include/servicekit/service\\.hpp" "/usr/include/servicekit/version\\.hpp"
+               "/usr/lib/([^/]+/)?libservicekit\\.(a|so)" "/usr/lib/([^/]+/)?cmake/servicekit/servicekitConfig\\.cmake"
+               "/usr/lib/([^/]+/)?cmake/servicekit/servicekitConfigVersion\\.cmake"
+               "/usr/lib/([^/]+/)?pkgconfig/servicekit\\.pc")
+        if(NOT contents MATCHES "${rx}")
+            message(FATAL_ERROR "the .deb has no file matching ${rx}:\n${contents}")
+        endif()
+    endforeach()
+    run(dpkg -x ${debs} ${ROOT})
+    message(STATUS "unpacked into ${ROOT}")
+
+elseif(MODE STREQUAL "readme")
+    file(READ ${SOURCE_DIR}/README.md readme)
+    string(FIND "${readme}" "```cpp\n" begin)
+    if(begin EQUAL -1)
+        message(FATAL_ERROR "README.md has no ```cpp block")
+    endif()
+    math(EXPR begin "${begin} + 7")
+    string(SUBSTRING "${readme}" ${begin} -1 rest)
+    string(FIND "${rest}" "```" end)
+    string(SUBSTRING "${rest}" 0 ${end} snippet)
+    file(READ ${EXAMPLE} example)
+    if(NOT snippet STREQUAL example)
+        message(FATAL_ERROR "README.md's embedding example differs from ${EXAMPLE}, which the package "
+                            "tests compile and run: make them the same")
+    endif()
+    message(STATUS "README.md's example is ${EXAMPLE}")
+
+else()
+    message(FATAL_ERROR "stage.cmake: unknown MODE '${MODE}'")
+endif()
