@@ -144,16 +144,18 @@ std::string exit_detail(const SERVICE_STATUS_PROCESS& st) {
     return {};
 }
 
-// Waits while the service is in `pending`, until it reaches `target`. The
-// bound restarts whenever the service advances its checkpoint (it is alive
-// and says how long it needs: the wait hint), as Microsoft's samples do.
-SERVICE_STATUS_PROCESS wait_for(const config& cfg, const sc_handle& service, DWORD pending, DWORD target,
-                                std::chrono::milliseconds bound, std::string_view what) {
+// Waits until the service is in `target`, or in `give_up` (a state from which
+// it will not get there: STOPPED while starting). Other states are passed
+// through: right after ControlService(STOP) the SCM still reports RUNNING
+// until the service itself reports STOP_PENDING. The bound restarts whenever
+// the service advances its checkpoint (it is alive and says, in the wait
+// hint, how long it needs), as Microsoft's samples do.
+SERVICE_STATUS_PROCESS wait_for(const config& cfg, const sc_handle& service, DWORD target,
+                                std::optional<DWORD> give_up, std::chrono::milliseconds bound, std::string_view what) {
     auto st = query_status(cfg, service, what);
     auto deadline = clock::now() + bound;
     DWORD checkpoint = st.dwCheckPoint;
-    while (st.dwCurrentState != target) {
-        if (st.dwCurrentState != pending) break;
+    while (st.dwCurrentState != target && st.dwCurrentState != give_up) {
         if (st.dwCheckPoint != checkpoint) {
             checkpoint = st.dwCheckPoint;
             deadline = std::max(deadline, clock::now() + std::chrono::milliseconds(st.dwWaitHint) + 1s);
@@ -405,9 +407,11 @@ public:
         const auto s = open_service(cfg, manager, SERVICE_START | SERVICE_QUERY_STATUS, "start");
         if (!::StartServiceW(s.get(), 0, nullptr)) {
             const DWORD err = ::GetLastError();
-            if (err != ERROR_SERVICE_ALREADY_RUNNING) fail(cfg, "start", err);  // running already: done
+            if (err != ERROR_SERVICE_ALREADY_RUNNING) fail(cfg, "start", err);
+            const DWORD state = query_status(cfg, s, "start").dwCurrentState;
+            if (state == SERVICE_RUNNING || state == SERVICE_PAUSED) return;  // started already: done
         }
-        const auto st = wait_for(cfg, s, SERVICE_START_PENDING, SERVICE_RUNNING,
+        const auto st = wait_for(cfg, s, SERVICE_RUNNING, SERVICE_STOPPED,
                                  std::max<std::chrono::milliseconds>(cfg.stop_timeout, 30s), "start");
         if (st.dwCurrentState == SERVICE_RUNNING || st.dwCurrentState == SERVICE_PAUSED) return;
         const auto why = exit_detail(st);
@@ -513,8 +517,12 @@ private:
         }
         if (was_running) {
             if (!::StartServiceW(s.get(), 0, nullptr)) fail(cfg, "start again", ::GetLastError());
-            wait_for(cfg, s, SERVICE_START_PENDING, SERVICE_RUNNING, std::max<std::chrono::milliseconds>(cfg.stop_timeout, 30s),
-                     "start again");
+            const auto st = wait_for(cfg, s, SERVICE_RUNNING, SERVICE_STOPPED,
+                                     std::max<std::chrono::milliseconds>(cfg.stop_timeout, 30s), "start again");
+            if (st.dwCurrentState != SERVICE_RUNNING)
+                throw error(errc::manager_failed,
+                            fmt::format("service {} was reconfigured but did not start again; {}", cfg.name,
+                                        fmt::format(fmt::runtime(event_log_hint), cfg.name)));
         }
     }
 
@@ -532,12 +540,7 @@ private:
                 return;
             }
         }
-        const auto bound = cfg.stop_timeout + 10s;
-        st = wait_for(cfg, s, SERVICE_STOP_PENDING, SERVICE_STOPPED, bound, what);
-        if (st.dwCurrentState != SERVICE_STOPPED)
-            throw error(errc::timeout, fmt::format("cannot {} service {}: it did not stop within {} ms; nothing was "
-                                                   "changed; {}", what, cfg.name, bound.count(),
-                                                   fmt::format(fmt::runtime(event_log_hint), cfg.name)));
+        wait_for(cfg, s, SERVICE_STOPPED, std::nullopt, cfg.stop_timeout + 10s, what);
     }
 };
 
