@@ -30,7 +30,7 @@ namespace {
 #endif
         ;
     throw error(denied ? errc::permission_denied : errc::io,
-                fmt::format("cannot {} {}: {}{}", what, quote_for_message(path.string()), std::strerror(err),
+                fmt::format("cannot {} {}: {}{}", what, quote_for_message(utf8_path(path)), std::strerror(err),
                             denied ? " (run as root, or use --user for a per-user service)" : ""));
 }
 
