@@ -23,6 +23,11 @@ test_packages=(
     clang            # the os_log sink is compiled with clang (__builtin_os_log_format); the fuzz stage
     libclang-rt-14-dev   # libFuzzer and clang's ASan/UBSan runtimes (fuzz stage)
     libcpp-httplib-dev   # samples/http-api and its test (samples.http_api)
+    # stage windows: the MinGW-w64 cross compiler (posix threads, for
+    # std::thread), Wine to run the tests, xz-utils to unpack the Debian
+    # source packages scripts/mingw-deps.sh builds fmt, spdlog and
+    # Boost.Program_options from
+    g++-mingw-w64-x86-64-posix wine wine64 xz-utils
 )
 
 want=("${build_packages[@]}")

@@ -16,6 +16,20 @@
 #include <string>
 #include <vector>
 
+#if defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#include <shellapi.h>
+#include <cstdlib>
+#include <cstring>
+#include <cwchar>
+#endif
+
 namespace po = boost::program_options;
 
 namespace servicekit::cli {
@@ -93,6 +107,40 @@ std::string usage_message(const po::error& e) {
     return "option " + opt + " cannot be used here";
 }
 
+// The arguments after argv[0], as UTF-8. On Windows the C runtime's argv is
+// in the ANSI code page, which cannot hold every character a service's
+// arguments may have: when argv is the process's own, they are taken from
+// the UTF-16 command line, split by the same rules (the ones
+// windows_command_line encodes for).
+std::vector<std::string> utf8_arguments(int argc, char** argv) {
+#if defined(_WIN32)
+    // MinGW-w64's startup code passes main() a copy of __argv, so compare
+    // the strings, not the pointers.
+    bool own = argv != nullptr && __argv != nullptr && argc == __argc;
+    for (int i = 0; own && i < argc; ++i) own = argv[i] != nullptr && __argv[i] != nullptr && std::strcmp(argv[i], __argv[i]) == 0;
+    if (own) {
+        int n = 0;
+        wchar_t** wide = ::CommandLineToArgvW(::GetCommandLineW(), &n);
+        if (wide != nullptr && n == argc) {
+            std::vector<std::string> out;
+            for (int i = 1; i < n; ++i) {
+                const int len = static_cast<int>(std::wcslen(wide[i]));
+                std::string s(static_cast<std::size_t>(
+                                  len == 0 ? 0 : ::WideCharToMultiByte(CP_UTF8, 0, wide[i], len, nullptr, 0, nullptr, nullptr)),
+                              '\0');
+                if (!s.empty())
+                    ::WideCharToMultiByte(CP_UTF8, 0, wide[i], len, s.data(), static_cast<int>(s.size()), nullptr, nullptr);
+                out.push_back(std::move(s));
+            }
+            ::LocalFree(wide);
+            return out;
+        }
+        if (wide != nullptr) ::LocalFree(wide);
+    }
+#endif
+    return std::vector<std::string>(argv + std::min(argc, 1), argv + argc);
+}
+
 int exit_code_for(errc e) {
     switch (e) {
         case errc::invalid_config: return invalid_config;
@@ -153,7 +201,7 @@ void print_help(const std::string& prog, const config& cfg, const po::options_de
 
 int cli_main(int argc, char** argv, config cfg, service& svc) {
     const std::string prog = printable_or(program_name(argc, argv), "service");
-    std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+    std::vector<std::string> args = utf8_arguments(argc, argv);
 
     std::optional<std::vector<std::string>> service_args;
     if (const auto dashdash = std::find(args.begin(), args.end(), "--"); dashdash != args.end()) {

@@ -63,7 +63,7 @@ void check_text(std::string_view field, std::string_view v, std::size_t max) {
 }
 
 void check_absolute_path(std::string_view field, const std::filesystem::path& p) {
-    const std::string s = p.string();
+    const std::string s = detail::utf8_path(p);
     check_line(field, s);
     if (!p.is_absolute()) reject(field, s, "must be an absolute path");
 }
@@ -139,7 +139,7 @@ void validate(const config& cfg) {
     if (!cfg.executable.empty()) check_absolute_path("executable", cfg.executable);
     if (!cfg.working_directory.empty()) check_absolute_path("working_directory", cfg.working_directory);
 
-    std::size_t total = cfg.executable.string().size() + cfg.name.size() + 64;
+    std::size_t total = detail::utf8_path(cfg.executable).size() + cfg.name.size() + 64;
     for (const auto& a : cfg.arguments) {
         check_value("arguments", a);
         total += a.size() + 3;
@@ -229,7 +229,7 @@ std::string launchd_label(const config& cfg) {
 }
 
 std::vector<std::string> service_command_line(const config& cfg) {
-    std::vector<std::string> argv{cfg.executable.string(), "run", "--name", cfg.name};
+    std::vector<std::string> argv{detail::utf8_path(cfg.executable), "run", "--name", cfg.name};
     if (cfg.scope == scope::user) argv.emplace_back("--user");
     if (cfg.log_level != spdlog::level::info) {
         argv.emplace_back("--log-level");

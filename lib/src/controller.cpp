@@ -19,11 +19,11 @@ void check_executable(const config& cfg) {
     if (ec || !std::filesystem::exists(st))
         throw error(errc::invalid_config,
                     fmt::format("config.executable {} does not exist: install the program first, or fix the path",
-                                detail::quote_for_message(cfg.executable.string())));
+                                detail::quote_for_message(detail::utf8_path(cfg.executable))));
     if (!std::filesystem::is_regular_file(st))
         throw error(errc::invalid_config,
                     fmt::format("config.executable {} is not a regular file",
-                                detail::quote_for_message(cfg.executable.string())));
+                                detail::quote_for_message(detail::utf8_path(cfg.executable))));
 }
 
 }  // namespace
@@ -43,7 +43,7 @@ void controller::install(install_mode mode) {
     if (!cfg_.working_directory.empty() && !std::filesystem::is_directory(cfg_.working_directory))
         throw error(errc::invalid_config,
                     fmt::format("config.working_directory {} is not a directory: create it first",
-                                detail::quote_for_message(cfg_.working_directory.string())));
+                                detail::quote_for_message(detail::utf8_path(cfg_.working_directory))));
     backend_->install(cfg_, mode);
 }
 

@@ -27,7 +27,7 @@ namespace {
     // EROFS is io: a read-only file system stays read-only for root too.
     const bool denied = err == EACCES || err == EPERM;
     throw error(denied ? errc::permission_denied : errc::io,
-                fmt::format("cannot {} {}: {}{}", what, quote_for_message(path.string()), std::strerror(err),
+                fmt::format("cannot {} {}: {}{}", what, quote_for_message(utf8_path(path)), std::strerror(err),
                             denied ? " (run as root, or use --user for a per-user service)" : ""));
 }
 

@@ -53,6 +53,11 @@ std::size_t find_non_xml_char(std::string_view s) noexcept {
     return std::string_view::npos;
 }
 
+std::string utf8_path(const std::filesystem::path& p) {
+    const auto u8 = p.u8string();
+    return {reinterpret_cast<const char*>(u8.data()), u8.size()};
+}
+
 std::string quote_for_message(std::string_view s) {
     constexpr std::size_t max_shown = 80;
     std::string out = "\"";

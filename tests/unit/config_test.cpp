@@ -11,10 +11,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// An absolute path prefix: "/usr/bin/myd" is relative to the current drive on Windows.
+#if defined(_WIN32)
+#define ROOT "C:"
+#else
+#define ROOT ""
+#endif
+
 config good() {
     config c;
     c.name = "myd";
-    c.executable = "/usr/bin/myd";
+    c.executable = ROOT "/usr/bin/myd";
     return c;
 }
 
@@ -80,10 +87,10 @@ TEST_CASE("config validation: every rule, accepted and rejected") {
         {"display name newline", [](config& c) { c.display_name = "x\ny"; }, "config.display_name"},
         {"display name too long", [](config& c) { c.display_name = std::string(300, 'x'); }, "longer than 256"},
         {"relative executable", [](config& c) { c.executable = "bin/myd"; }, "absolute path"},
-        {"executable with newline", [](config& c) { c.executable = "/usr/bin/my\nd"; }, "config.executable"},
+        {"executable with newline", [](config& c) { c.executable = ROOT "/usr/bin/my\nd"; }, "config.executable"},
         {"empty executable is this program", [](config& c) { c.executable.clear(); }, nullptr},
         {"relative working dir", [](config& c) { c.working_directory = "var"; }, "config.working_directory"},
-        {"absolute working dir", [](config& c) { c.working_directory = "/var/lib/myd"; }, nullptr},
+        {"absolute working dir", [](config& c) { c.working_directory = ROOT "/var/lib/myd"; }, nullptr},
         {"arguments with anything printable", [](config& c) { c.arguments = {"--help", "-x", "", " a b ", "%h$X\\\"'", "l1\nl2\tt"}; }, nullptr},
         {"argument NUL", [](config& c) { c.arguments = {std::string("a\0b", 3)}; }, "NUL"},
         {"argument ESC", [](config& c) { c.arguments = {"\x1b[0m"}; }, "control character"},
@@ -146,12 +153,12 @@ TEST_CASE("error carries its code and an exact message") {
 
 TEST_CASE("service_command_line protects the arguments with --") {
     config c = good();
-    CHECK(service_command_line(c) == std::vector<std::string>{"/usr/bin/myd", "run", "--name", "myd"});
+    CHECK(service_command_line(c) == std::vector<std::string>{ROOT "/usr/bin/myd", "run", "--name", "myd"});
     c.arguments = {"--help", "-x", ""};
     c.scope = scope::user;
     c.log_level = spdlog::level::debug;
     CHECK(service_command_line(c) ==
-          std::vector<std::string>{"/usr/bin/myd", "run", "--name", "myd", "--user", "--log-level", "debug", "--", "--help", "-x", ""});
+          std::vector<std::string>{ROOT "/usr/bin/myd", "run", "--name", "myd", "--user", "--log-level", "debug", "--", "--help", "-x", ""});
 }
 
 TEST_CASE("launchd_label defaults to org.servicekit.<name>") {

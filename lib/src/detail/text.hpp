@@ -1,6 +1,7 @@
 #pragma once
 // Small string checks shared by validation and the renderers.
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,10 @@ bool valid_utf8(std::string_view s) noexcept;
 /// The first character XML 1.0 cannot carry (C0 controls other than TAB, LF,
 /// CR; U+FFFE, U+FFFF), or npos. Assumes valid UTF-8.
 std::size_t find_non_xml_char(std::string_view s) noexcept;
+
+/// A path as UTF-8 on every platform (path::string() converts through the
+/// ANSI code page under MSVC).
+std::string utf8_path(const std::filesystem::path& p);
 
 /// s quoted for messages: "abc", with control characters and non-printing
 /// bytes shown as \n, \x01…; long values shortened.
