@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -79,11 +80,21 @@ int main(int argc, char** argv) {
     std::printf("%d calls succeeded, %d refused by the manager, %d unexpected\n", ok.load(), manager_said.load(),
                 unexpected.load());
     expect(unexpected == 0, "only errors the manager explains");
-    ctl.stop();
-    expect(ctl.status() == status::stopped, "stopped afterwards", ctl.status());
-    ctl.start();
-    expect(ctl.status() == status::running, "runs afterwards", ctl.status());
-    ctl.stop();
+    try {
+        ctl.stop();
+        expect(ctl.status() == status::stopped, "stopped afterwards", ctl.status());
+        // 96 calls from 8 threads can exceed systemd's start limit (5 starts
+        // in 10 s); clear it as an operator would before starting again. It
+        // fails harmlessly when the unit is not in a failed state (unloaded).
+        const std::string reset = "systemctl reset-failed " + cfg.name + ".service 2>/dev/null";
+        [[maybe_unused]] const int reset_rc = std::system(reset.c_str());
+        ctl.start();
+        expect(ctl.status() == status::running, "runs afterwards", ctl.status());
+        ctl.stop();
+    } catch (const servicekit::error& e) {
+        std::printf("FAIL after the threads: %s\n", e.what());
+        ++failures;
+    }
     ctl.uninstall();
     expect(ctl.status() == status::not_installed, "uninstalled", ctl.status());
     return failures == 0 ? 0 : 1;

@@ -61,11 +61,11 @@ class Test:
         self.failures += not ok
         return ok
 
-    def svc(self, verb, name, *args, config="", env=None, user=None):
+    def svc(self, verb, name, *args, config="", env=None, user=None, exe=None):
         """The app's CLI inside the sandbox, for service `name`."""
         e = {"SERVICEKIT_TEST_CONFIG": config}
         e.update(env or {})
-        cmd = [self.app, verb, "--name", name, *args]
+        cmd = [exe or self.app, verb, "--name", name, *args]
         if user:
             cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] + cmd
         return self.sb.run(*cmd, env=e)
@@ -184,7 +184,11 @@ class Test:
                    "full unit directory", "No space left on device")
 
         name = "skr-notroot"
-        r = self.svc("install", name, user=65534)
+        # The unprivileged user may not reach the build tree (a clone under
+        # /root is mode 0700): run a world-readable copy in the sandbox's /var/tmp.
+        copy = "/var/tmp/skr-notroot/app"
+        self.sb.run("install", "-D", "-m", "0755", self.app, copy)
+        r = self.svc("install", name, user=65534, exe=copy)
         self.check(r.returncode == 4 and "run as root, or use --user" in r.stderr and self.one_line(r),
                    f"not root: install exits 4 with 'run as root, or use --user' (exit {r.returncode})", r.stderr)
         self.nothing_left(name, "not root")

@@ -16,6 +16,7 @@ Exit 77 when not root or unshare/setpriv/start-stop-daemon are missing.
 import glob
 import os
 import shutil
+import tempfile
 import subprocess
 import sys
 
@@ -96,7 +97,15 @@ def inside(exe, scratch):
         sh("umount", "/etc/init.d")
         nothing_left("skr-sysv-fs", what)
 
-    r = app(exe, "install", "skr-sysv-user", user=65534)
+    # The unprivileged user may not reach the build tree (a clone under /root
+    # is mode 0700): run a world-readable copy.
+    nobody_dir = tempfile.mkdtemp(prefix="skr-nobody-")
+    os.chmod(nobody_dir, 0o755)
+    nobody_exe = os.path.join(nobody_dir, "app")
+    shutil.copy2(exe, nobody_exe)
+    os.chmod(nobody_exe, 0o755)
+    r = app(nobody_exe, "install", "skr-sysv-user", user=65534)
+    shutil.rmtree(nobody_dir, ignore_errors=True)
     # SysV has no per-user services, so the hint is root alone (not "or use --user").
     check(r.returncode == 4 and "need root" in r.stderr and one_line(r),
           f"not root: install exits 4 saying it needs root (exit {r.returncode})", r.stderr)
