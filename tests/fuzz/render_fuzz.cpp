@@ -21,6 +21,7 @@
 #include <servicekit/config.hpp>
 #include <servicekit/error.hpp>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -177,18 +178,55 @@ std::string shell_unquote(const std::string& q) {
     return out;
 }
 
+// The lines the shell reads as code: a line inside a multi-line quoted word
+// (an argument may hold "\nesac\n") is not one. Follows sh's quoting:
+// '…' verbatim, "…" with backslash escapes, \x outside quotes, # comments.
+std::vector<std::string> code_lines(const std::string& script) {
+    std::vector<std::string> out;
+    std::string line;
+    enum { plain, single, dbl } state = plain;
+    bool line_is_code = true;
+    for (std::size_t i = 0; i < script.size(); ++i) {
+        const char ch = script[i];
+        if (ch == '\n') {
+            if (line_is_code && state == plain) out.push_back(line);
+            line.clear();
+            line_is_code = state == plain;
+            continue;
+        }
+        line += ch;
+        if (state == single) {
+            if (ch == '\'') state = plain;
+        } else if (state == dbl) {
+            if (ch == '\\' && i + 1 < script.size() && script[i + 1] != '\n') line += script[++i];
+            else if (ch == '"') state = plain;
+        } else if (ch == '\'') {
+            state = single;
+        } else if (ch == '"') {
+            state = dbl;
+        } else if (ch == '\\' && i + 1 < script.size() && script[i + 1] != '\n') {
+            line += script[++i];
+        } else if (ch == '#' && (line.size() == 1 || line[line.size() - 2] == ' ' || line[line.size() - 2] == '\t')) {
+            while (i + 1 < script.size() && script[i + 1] != '\n') line += script[++i];
+        }
+    }
+    if (!line.empty() && line_is_code && state == plain) out.push_back(line);
+    check(state == plain, "the script ends inside a quoted word");
+    return out;
+}
+
 void check_rendered(const config& c, const std::string& script) {
     const auto lines = lines_of(script);
     bool in_header = false;
-    int esacs = 0;
     for (const auto& line : lines) {
         if (line == "### BEGIN INIT INFO") in_header = true;
         if (in_header) check(!line.empty() && line[0] == '#', "a header line that is not a comment", line);
         if (line == "### END INIT INFO") in_header = false;
-        if (line == "esac") ++esacs;
     }
     check(!in_header, "the LSB header is not closed");
-    check(esacs == 1 && lines.back() == "esac", "the script does not end with its one top-level esac");
+    const auto code = code_lines(script);
+    const auto esacs = std::count(code.begin(), code.end(), "esac");
+    check(esacs == 1 && !code.empty() && code.back() == "esac", "the script does not end with its one top-level esac");
     for (const auto& a : c.arguments) check(shell_unquote(detail::sysv::shell_quote(a)) == a, "shell_quote", a);
 }
 
