@@ -92,7 +92,7 @@ std::string shown_option(const std::string& s) {
 std::string usage_message(const po::error& e) {
     const auto* named = dynamic_cast<const po::error_with_option_name*>(&e);
     if (named == nullptr) return e.what();
-    const std::string opt = "'" + shown_option(named->get_option_name()) + "'";
+    const std::string opt = fmt::format("'{}'", shown_option(named->get_option_name()));
     if (dynamic_cast<const po::unknown_option*>(&e)) return "unrecognised option " + opt;
     if (dynamic_cast<const po::multiple_occurrences*>(&e)) return "option " + opt + " cannot be specified more than once";
     if (dynamic_cast<const po::multiple_values*>(&e)) return "option " + opt + " only takes a single argument";
