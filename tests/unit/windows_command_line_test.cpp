@@ -21,7 +21,7 @@
 #include <windows.h>
 #include <shellapi.h>
 
-#include <cwchar>
+#include "windows/unicode.hpp"
 #endif
 
 using namespace servicekit;
@@ -130,29 +130,12 @@ std::vector<std::string> parse_command_line(std::string_view s) {
 }
 
 #if defined(_WIN32)
-std::wstring widen(const std::string& s) {
-    if (s.empty()) return {};
-    const int n = ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s.data(), static_cast<int>(s.size()), nullptr, 0);
-    std::wstring w(static_cast<std::size_t>(n), L'\0');
-    ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s.data(), static_cast<int>(s.size()), w.data(), n);
-    return w;
-}
-
-std::string narrow(const wchar_t* w) {
-    const int len = static_cast<int>(std::wcslen(w));
-    if (len == 0) return {};
-    const int n = ::WideCharToMultiByte(CP_UTF8, 0, w, len, nullptr, 0, nullptr, nullptr);
-    std::string s(static_cast<std::size_t>(n), '\0');
-    ::WideCharToMultiByte(CP_UTF8, 0, w, len, s.data(), n, nullptr, nullptr);
-    return s;
-}
-
 std::vector<std::string> command_line_to_argv(const std::string& line) {
     int n = 0;
-    wchar_t** w = ::CommandLineToArgvW(widen(line).c_str(), &n);
+    wchar_t** w = ::CommandLineToArgvW(detail::scm::to_wide(line).c_str(), &n);
     REQUIRE(w != nullptr);
     std::vector<std::string> out;
-    for (int i = 0; i < n; ++i) out.push_back(narrow(w[i]));
+    for (int i = 0; i < n; ++i) out.push_back(detail::scm::to_utf8(w[i]));
     ::LocalFree(w);
     return out;
 }
