@@ -101,8 +101,10 @@ void lifecycle::reload() {
 
 void lifecycle::stop(event why) {
     const auto timeout = cfg_.stop_timeout;
-    logger_->info(why == event::shutdown ? "stopping (system shutdown)" : "stopping");
+    // The manager first (systemd's STOPPING=1, the SCM's STOP_PENDING), the log
+    // line after: the manager's view of the service is what waits on us.
     link_.stopping(timeout);
+    logger_->info(why == event::shutdown ? "stopping (system shutdown)" : "stopping");
 
     // The stop timeout: a watcher that ends the process if stop() hangs. It
     // exists only while stop() runs.
