@@ -111,6 +111,11 @@ system|user)
     [ "$(in_sb stat -c %a "$unit")" = 644 ] || fail "unit file mode is $(in_sb stat -c %a "$unit"), not 644"
     [ "$(sc is-enabled "$name.service" || true)" = enabled ] || fail "unit not enabled after install"
     in_sb test -L "$wants" || fail "no wants symlink $wants"
+    # install ran no daemon-reload of its own (enable does one): systemd must
+    # still have the unit loaded as written, nothing pending
+    [ "$(prop LoadState)" = loaded ] || fail "LoadState is $(prop LoadState) after install, not loaded"
+    [ "$(prop NeedDaemonReload)" = no ] || fail "systemd wants a daemon-reload after install"
+    [ "$(prop FragmentPath)" = "$unit" ] || fail "systemd loaded $(prop FragmentPath), not $unit"
     expect 3 "status of an installed, stopped service" svc status
 
     step "start"

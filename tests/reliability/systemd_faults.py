@@ -10,8 +10,9 @@ the service.
     stop        a stop() that hangs: `stop` returns once run() ended the process
                 with 124, well within TimeoutStopSec; the unit file is 0644
                 root:root even when installed under umask 077
-    inject      install with `enable` or `daemon-reload` failing (a systemctl
-                wrapper first in PATH), a read-only and a full unit directory
+    inject      install with `enable` (a unit enabled at boot) or
+                `daemon-reload` (a manual one) failing (a systemctl wrapper first
+                in PATH), a read-only and a full unit directory
                 (tiny tmpfs), not root, the binary gone at start: each fails with
                 a one-line message and leaves no unit file, no unit, no link
     concurrent  24 concurrent status/start/stop processes on one service leave
@@ -145,7 +146,9 @@ class Test:
 
     def inject(self):
         wrappers = os.path.join(self.work, "wrappers")
-        for verb in ("enable", "daemon-reload"):
+        # An install enabled at boot runs `enable` (which reloads systemd
+        # itself); a manual one (start_type=2) runs `daemon-reload`.
+        for verb, config in (("enable", ""), ("daemon-reload", "start_type=2")):
             d = os.path.join(wrappers, verb)
             os.makedirs(d)
             path = os.path.join(d, "systemctl")
@@ -155,7 +158,7 @@ class Test:
                         'exec /bin/systemctl "$@"\n')
             os.chmod(path, 0o755)
             name = f"skr-fail-{verb}"
-            r = self.svc("install", name, env={"PATH": f"{d}:/usr/sbin:/usr/bin:/sbin:/bin"})
+            r = self.svc("install", name, config=config, env={"PATH": f"{d}:/usr/sbin:/usr/bin:/sbin:/bin"})
             self.check(r.returncode == 1 and "injected" in r.stderr and self.one_line(r),
                        f"{verb} fails: install exits 1 with systemctl's words on one line (exit {r.returncode})",
                        r.stderr)
