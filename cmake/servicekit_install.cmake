@@ -70,66 +70,70 @@ install(FILES
     DESTINATION ${SERVICEKIT_INSTALL_CMAKEDIR})
 
 # --- pkg-config
-# The files are relocatable: prefix is computed from the .pc file's own
-# location (${pcfiledir}), so `cmake --install --prefix X`, DESTDIR staging and
-# an unpacked .deb all give correct paths.
-if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}" OR IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}"
-   OR IS_ABSOLUTE "${SERVICEKIT_INSTALL_PKGCONFIGDIR}")
-    set(servicekit_pc_prefix "${CMAKE_INSTALL_PREFIX}")
-else()
-    file(RELATIVE_PATH servicekit_pc_up "/${SERVICEKIT_INSTALL_PKGCONFIGDIR}" "/")
-    string(REGEX REPLACE "/$" "" servicekit_pc_up "${servicekit_pc_up}")
-    set(servicekit_pc_prefix "\${pcfiledir}/${servicekit_pc_up}")
-endif()
-foreach(dir LIBDIR INCLUDEDIR)
-    if(IS_ABSOLUTE "${CMAKE_INSTALL_${dir}}")
-        set(servicekit_pc_${dir} "${CMAKE_INSTALL_${dir}}")
+# Not with SERVICEKIT_STATIC_RUNTIME: spdlog's and Boost's .pc files describe
+# their shared libraries, so a .pc file would link the wrong ones.
+if(NOT SERVICEKIT_STATIC_RUNTIME)
+    # The files are relocatable: prefix is computed from the .pc file's own
+    # location (${pcfiledir}), so `cmake --install --prefix X`, DESTDIR staging and
+    # an unpacked .deb all give correct paths.
+    if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}" OR IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}"
+       OR IS_ABSOLUTE "${SERVICEKIT_INSTALL_PKGCONFIGDIR}")
+        set(servicekit_pc_prefix "${CMAKE_INSTALL_PREFIX}")
     else()
-        set(servicekit_pc_${dir} "\${prefix}/${CMAKE_INSTALL_${dir}}")
+        file(RELATIVE_PATH servicekit_pc_up "/${SERVICEKIT_INSTALL_PKGCONFIGDIR}" "/")
+        string(REGEX REPLACE "/$" "" servicekit_pc_up "${servicekit_pc_up}")
+        set(servicekit_pc_prefix "\${pcfiledir}/${servicekit_pc_up}")
     endif()
-endforeach()
+    foreach(dir LIBDIR INCLUDEDIR)
+        if(IS_ABSOLUTE "${CMAKE_INSTALL_${dir}}")
+            set(servicekit_pc_${dir} "${CMAKE_INSTALL_${dir}}")
+        else()
+            set(servicekit_pc_${dir} "\${prefix}/${CMAKE_INSTALL_${dir}}")
+        endif()
+    endforeach()
 
-# System libraries the platform code put on the servicekit target (plain
-# names, not targets): needed by whoever links the static library.
-get_target_property(servicekit_link_libraries servicekit LINK_LIBRARIES)
-set(servicekit_pc_system_libs "")
-foreach(lib IN LISTS servicekit_link_libraries)
-    if(lib MATCHES "::|^\\$<" OR TARGET "${lib}")
-        continue()
-    elseif(lib MATCHES "^-")
-        string(APPEND servicekit_pc_system_libs " ${lib}")
+    # System libraries the platform code put on the servicekit target (plain
+    # names, not targets): needed by whoever links the static library.
+    get_target_property(servicekit_link_libraries servicekit LINK_LIBRARIES)
+    set(servicekit_pc_system_libs "")
+    foreach(lib IN LISTS servicekit_link_libraries)
+        if(lib MATCHES "::|^\\$<" OR TARGET "${lib}")
+            continue()
+        elseif(lib MATCHES "^-")
+            string(APPEND servicekit_pc_system_libs " ${lib}")
+        else()
+            string(APPEND servicekit_pc_system_libs " -l${lib}")
+        endif()
+    endforeach()
+    # A static library's own dependencies go on Libs: so that plain
+    # `pkg-config --libs` links (only one flavour is ever installed). A shared
+    # library carries them itself: Libs.private.
+    if(BUILD_SHARED_LIBS)
+        set(servicekit_pc_cflags "")
+        set(servicekit_pc_libs "")
+        set(servicekit_pc_private "${servicekit_pc_system_libs}")
+        set(servicekit_cli_pc_libs "")
+        set(servicekit_cli_pc_private " -lboost_program_options")
     else()
-        string(APPEND servicekit_pc_system_libs " -l${lib}")
+        set(servicekit_pc_cflags " -DSERVICEKIT_STATIC")
+        set(servicekit_pc_libs "${servicekit_pc_system_libs}")
+        set(servicekit_pc_private "")
+        set(servicekit_cli_pc_libs " -lboost_program_options")
+        set(servicekit_cli_pc_private "")
     endif()
-endforeach()
-# A static library's own dependencies go on Libs: so that plain
-# `pkg-config --libs` links (only one flavour is ever installed). A shared
-# library carries them itself: Libs.private.
-if(BUILD_SHARED_LIBS)
-    set(servicekit_pc_cflags "")
-    set(servicekit_pc_libs "")
-    set(servicekit_pc_private "${servicekit_pc_system_libs}")
-    set(servicekit_cli_pc_libs "")
-    set(servicekit_cli_pc_private " -lboost_program_options")
-else()
-    set(servicekit_pc_cflags " -DSERVICEKIT_STATIC")
-    set(servicekit_pc_libs "${servicekit_pc_system_libs}")
-    set(servicekit_pc_private "")
-    set(servicekit_cli_pc_libs " -lboost_program_options")
-    set(servicekit_cli_pc_private "")
-endif()
-foreach(pc servicekit_pc servicekit_cli_pc)
-    if(${pc}_private)
-        set(${pc}_libs_private "\nLibs.private:${${pc}_private}")
-    else()
-        set(${pc}_libs_private "")
+    foreach(pc servicekit_pc servicekit_cli_pc)
+        if(${pc}_private)
+            set(${pc}_libs_private "\nLibs.private:${${pc}_private}")
+        else()
+            set(${pc}_libs_private "")
+        endif()
+    endforeach()
+    configure_file(${CMAKE_CURRENT_LIST_DIR}/servicekit.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/servicekit.pc @ONLY)
+    install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/servicekit.pc DESTINATION ${SERVICEKIT_INSTALL_PKGCONFIGDIR})
+    if(servicekit_has_cli)
+        configure_file(${CMAKE_CURRENT_LIST_DIR}/servicekit-cli.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/servicekit-cli.pc @ONLY)
+        install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/servicekit-cli.pc DESTINATION ${SERVICEKIT_INSTALL_PKGCONFIGDIR})
     endif()
-endforeach()
-configure_file(${CMAKE_CURRENT_LIST_DIR}/servicekit.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/servicekit.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/servicekit.pc DESTINATION ${SERVICEKIT_INSTALL_PKGCONFIGDIR})
-if(servicekit_has_cli)
-    configure_file(${CMAKE_CURRENT_LIST_DIR}/servicekit-cli.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/servicekit-cli.pc @ONLY)
-    install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/servicekit-cli.pc DESTINATION ${SERVICEKIT_INSTALL_PKGCONFIGDIR})
 endif()
 
 # --- CPack: `cpack -G DEB` in the build tree makes libservicekit-dev_<version>_<arch>.deb
