@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh --tests
 
-all_stages=(ci ci-macos windows asan tsan fuzz)
+all_stages=(ci static ci-macos windows asan tsan fuzz)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
 
