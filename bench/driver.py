@@ -22,21 +22,22 @@ NICE = ["nice", "-n", "-10"]
 
 
 class Bench:
-    def __init__(self, build, reps, deadline):
+    def __init__(self, build, static_build, reps, deadline):
         self.build = build
         self.reps = reps
         self.deadline = deadline
         self.sandbox = os.path.join(build, "sandbox")
         self.out = os.path.join(build, "results")
+        minimal = os.path.join("servicekit", "samples", "minimal", "minimal")
         self.bin = {
             "floor": os.path.join(build, "floor"),
             "floor_libs": os.path.join(build, "floor_libs"),
             "noop": os.path.join(build, "noop"),
-            "minimal": os.path.join(build, "servicekit", "samples", "minimal", "minimal"),
-            "minimal_static": os.path.join(build, "minimal_static"),
+            "minimal": os.path.join(build, minimal),
         }
-        if not os.path.exists(self.bin["minimal_static"]):
-            del self.bin["minimal_static"]
+        if static_build:   # SERVICEKIT_STATIC_RUNTIME=ON
+            self.bin["noop_static"] = os.path.join(static_build, "noop")
+            self.bin["minimal_static"] = os.path.join(static_build, minimal)
         self.probe = os.path.join(build, "probe")
         self.log_bench = os.path.join(build, "log_bench")
         self.results = {}   # metric -> {variant: [samples]}
@@ -167,13 +168,11 @@ class Bench:
             f.write("[Unit]\nDescription=servicekit bench: the C floor\n\n"
                     "[Service]\nType=notify\nExecStart=%s\n\n"
                     "[Install]\nWantedBy=multi-user.target\n" % self.bin["floor"])
-        minimal = self.bin["minimal"]
+        def cli(path):
+            return {"install": [path, "install"], "start": [path, "start"], "status": [path, "status"],
+                    "stop": [path, "stop"], "uninstall": [path, "uninstall"], "unit": "minimal.service"}
         steps = {
-            "minimal": {
-                "install": [minimal, "install"], "start": [minimal, "start"],
-                "status": [minimal, "status"], "stop": [minimal, "stop"],
-                "uninstall": [minimal, "uninstall"], "unit": "minimal.service",
-            },
+            "minimal": cli(self.bin["minimal"]),
             "floor": {
                 "install": ["sh", "-c", "install -m 0644 %s /etc/systemd/system/floor.service && "
                             "systemctl daemon-reload && systemctl enable --quiet floor.service" % floor_unit],
@@ -185,6 +184,8 @@ class Bench:
                 "unit": "floor.service",
             },
         }
+        if "minimal_static" in self.bin:
+            steps["minimal_static"] = cli(self.bin["minimal_static"])
 
         def timed(argv, n=1):
             p = self.inside(NICE + [self.probe, "time", str(n), "--"] + argv, timeout=60)
@@ -205,6 +206,7 @@ class Bench:
                     raise RuntimeError("%s is not active after install and start" % s["unit"])
                 self.add("install_active_ms", name, (t_install + t_start) / 1000)
                 self.add("install_only_ms", name, t_install / 1000)
+                self.add("start_only_ms", name, t_start / 1000)
                 for t in timed(s["status"], 10):
                     self.add("status_ms", name, t / 1000)
                 self.add("stop_inactive_ms", name, timed(s["stop"])[0] / 1000)
@@ -231,13 +233,14 @@ ROWS = [
     ("status_ms", "status (CLI vs systemctl is-active)", "ms", "lower", None),
     ("install_active_ms", "install+start -> active", "ms", "lower", 1.0),
     ("install_only_ms", "  of which install", "ms", "lower", None),
+    ("start_only_ms", "  of which start", "ms", "lower", None),
     ("stop_inactive_ms", "stop -> inactive", "ms", "lower", None),
     ("uninstall_ms", "uninstall", "ms", "lower", None),
 ]
 SCALE = {"ready_us": 1e-3, "ready_cpu_us": 1e-3, "term_us": 1e-3, "term_cpu_us": 1e-3, "term_stopping_us": 1e-3}
 # Timings: the cell shows "median (min)"; the ratio is of the medians.
-TIMED = {"ready_us", "ready_cpu_us", "term_us", "term_cpu_us", "term_stopping_us", "status_ms", "install_active_ms", "install_only_ms", "stop_inactive_ms",
-         "uninstall_ms"}
+TIMED = {"ready_us", "ready_cpu_us", "term_us", "term_cpu_us", "term_stopping_us", "status_ms", "install_active_ms",
+         "install_only_ms", "start_only_ms", "stop_inactive_ms", "uninstall_ms"}
 
 
 def med(xs):
@@ -259,7 +262,8 @@ def verdict(ratio, target, better):
 
 def table(b):
     lines = []
-    variants = [v for v in ("floor_libs", "noop", "minimal", "minimal_static") if v in b.bin]
+    variants = [v for v in ("floor_libs", "noop", "minimal", "noop_static", "minimal_static") if v in b.bin]
+    judged = [v for v in ("minimal", "minimal_static") if v in b.bin]   # the targets are the sample's
     head = "| metric | floor (C) | " + " | ".join("%s | ratio" % v for v in variants) + " | target |"
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
     for metric, label, unit, better, target in ROWS:
@@ -280,14 +284,16 @@ def table(b):
             m = med(r.get(v, []))
             ratio = ratios[v] = m / floor if (m is not None and floor) else None
             cells += [cell(r.get(v, [])), "%.2fx" % ratio if ratio is not None else "n/a"]
-        if target == "abs2":
-            m = med(r.get("minimal", []))
-            cells.append("%s (<= 2)" % ("ok" if m is not None and m <= 2 else "MISSED"))
-        elif metric == "size_kib":
-            m = med(r.get("minimal", []))
-            cells.append("%s (minimal <= 1024 KiB)" % ("ok" if m is not None and m <= 1024 else "MISSED"))
-        else:
-            cells.append(verdict(ratios.get("minimal"), target, better))
+        verdicts = []
+        for v in judged:
+            m = med(r.get(v, []))
+            if target == "abs2":
+                verdicts.append("%s %s (<= 2)" % (v, "n/a" if m is None else "ok" if m <= 2 else "MISSED"))
+            elif metric == "size_kib":
+                verdicts.append("%s %s (<= 1024 KiB)" % (v, "n/a" if m is None else "ok" if m <= 1024 else "MISSED"))
+            elif target is not None:
+                verdicts.append("%s %s" % (v, verdict(ratios.get(v), target, better) or "n/a"))
+        cells.append("; ".join(verdicts))
         lines.append("| " + " | ".join(cells) + " |")
 
     log_rows = []
@@ -352,13 +358,14 @@ def smaps_breakdown(b):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
+    ap.add_argument("--static-build", help="the bench built with SERVICEKIT_STATIC_RUNTIME=ON")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--log-count", type=int, default=20000,
                     help="messages per throughput run, for each of servicekit and the raw call")
     ap.add_argument("--budget", type=float, default=270, help="seconds the measurements may take")
     ap.add_argument("--only", default="sizes,spawn,logging,units")
     a = ap.parse_args()
-    b = Bench(os.path.abspath(a.build), a.reps, time.monotonic() + a.budget)
+    b = Bench(os.path.abspath(a.build), a.static_build and os.path.abspath(a.static_build), a.reps, time.monotonic() + a.budget)
     only = a.only.split(",")
     # SIGTERM/SIGINT (run.sh's timeout, Ctrl+C) must still stop the sandbox.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))

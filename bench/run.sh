@@ -5,9 +5,9 @@
 #
 #   bench/run.sh [--reps N] [--only sizes,spawn,logging,units]
 #
-# Builds into build/bench (the first build takes a few minutes; later ones are
-# incremental), then measures; the measuring is bounded to 5 minutes and always
-# stops the sandbox. Results: the table on stdout, build/bench/results/.
+# Builds into build/bench and build/bench-static (the first build takes a few
+# minutes; later ones are incremental), then measures; the measuring is bounded
+# to 5 minutes and always stops the sandbox. Results: the table on stdout, build/bench/results/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -19,13 +19,17 @@ for tool in cmake unshare nsenter python3 strip; do
 done
 [ -x /lib/systemd/systemd ] || { echo "bench/run.sh: systemd is missing; run scripts/install-deps.sh --tests" >&2; exit 1; }
 
-mkdir -p "$build"
+static=$root/build/bench-static
+mkdir -p "$build" "$static"
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release > "$build/configure.log" 2>&1 ||
     { cat "$build/configure.log" >&2; exit 1; }
-targets=(floor floor_libs noop minimal probe log_bench)
-# minimal_static exists when Boost.Program_options' static archive was found
-if cmake --build "$build" --target help | grep -x '\.\.\. minimal_static' >/dev/null; then targets+=(minimal_static); fi
-echo "bench: building (log: $build/build.log)" >&2
-cmake --build "$build" -j"${BENCH_JOBS:-2}" --target "${targets[@]}" > "$build/build.log" 2>&1 ||
+# The same sample built self-contained: C++ runtime, spdlog, fmt and
+# Boost.Program_options linked in (SERVICEKIT_STATIC_RUNTIME, docs/PERFORMANCE.md).
+cmake -S "$here" -B "$static" -DCMAKE_BUILD_TYPE=Release -DSERVICEKIT_STATIC_RUNTIME=ON > "$static/configure.log" 2>&1 ||
+    { cat "$static/configure.log" >&2; exit 1; }
+echo "bench: building (logs: $build/build.log, $static/build.log)" >&2
+cmake --build "$build" -j"${BENCH_JOBS:-2}" --target floor floor_libs noop minimal probe log_bench > "$build/build.log" 2>&1 ||
     { tail -n 40 "$build/build.log" >&2; echo "bench/run.sh: the build failed; see $build/build.log" >&2; exit 1; }
-exec timeout --kill-after=15 300 python3 "$here/driver.py" --build "$build" "$@"
+cmake --build "$static" -j"${BENCH_JOBS:-2}" --target noop minimal > "$static/build.log" 2>&1 ||
+    { tail -n 40 "$static/build.log" >&2; echo "bench/run.sh: the build failed; see $static/build.log" >&2; exit 1; }
+exec timeout --kill-after=15 300 python3 "$here/driver.py" --build "$build" --static-build "$static" "$@"
