@@ -50,7 +50,31 @@ void with_progress(std::chrono::milliseconds period, Body&& body, Tick&& tick) {
     body();
 }
 
+// How long the stop-timeout line may take to write before the process ends
+// without it.
+constexpr auto last_words_grace = std::chrono::seconds(1);
+
 }  // namespace
+
+// The stop timeout has passed: log why and end the process. A stop() that hangs
+// inside a log call holds the lock of the sink this line needs, so the line is
+// written from a thread of its own, and the process ends at the latest
+// last_words_grace later, whether it got through or not.
+[[noreturn]] void lifecycle::last_words(std::chrono::milliseconds timeout) noexcept {
+    const auto say = [this, timeout] {
+        logger_->critical("stop() did not return within the stop timeout ({} ms); exiting with {}",
+                          timeout.count(), exit_stop_timeout);
+        logger_->flush();
+        std::_Exit(exit_stop_timeout);
+    };
+    try {
+        std::thread(say).detach();
+    } catch (...) {  // no thread to spare: say it here, and hope
+        say();
+    }
+    std::this_thread::sleep_for(last_words_grace);
+    std::_Exit(exit_stop_timeout);
+}
 
 lifecycle::lifecycle(config cfg, service& svc, manager_link& link,
                      std::shared_ptr<spdlog::logger> logger, std::function<void()> wake)
@@ -107,30 +131,31 @@ void lifecycle::stop(event why) {
     logger_->info(why == event::shutdown ? "stopping (system shutdown)" : "stopping");
 
     // The stop timeout: a watcher that ends the process if stop() hangs. It
-    // exists only while stop() runs.
-    std::mutex m;
-    std::condition_variable cv;
-    bool returned = false;
-    std::thread watcher([&] {
-        std::unique_lock lock(m);
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        const auto period = link_.progress_period();
+    // is detached rather than joined: when stop() returns in time, run() goes
+    // on at once and the watcher ends by itself (or with the process), so its
+    // state is shared. It touches *this only while stop() has not returned,
+    // under the mutex that the return takes.
+    struct watch_state {
+        std::mutex m;
+        std::condition_variable cv;
+        bool returned = false;
+    };
+    auto watch = std::make_shared<watch_state>();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto period = link_.progress_period();
+    std::thread([this, watch, timeout, deadline, period] {
+        std::unique_lock lock(watch->m);
         auto next_tick = period.count() > 0 ? std::chrono::steady_clock::now() + period : deadline;
-        while (!returned) {
+        while (!watch->returned) {
             const auto now = std::chrono::steady_clock::now();
-            if (now >= deadline) {
-                logger_->critical("stop() did not return within the stop timeout ({} ms); exiting with {}",
-                                  timeout.count(), exit_stop_timeout);
-                logger_->flush();
-                std::_Exit(exit_stop_timeout);
-            }
+            if (now >= deadline) last_words(timeout);
             if (period.count() > 0 && now >= next_tick) {
                 link_.stopping(timeout);
                 next_tick = now + period;
             }
-            cv.wait_until(lock, std::min(deadline, next_tick), [&] { return returned; });
+            watch->cv.wait_until(lock, std::min(deadline, next_tick), [&] { return watch->returned; });
         }
-    });
+    }).detach();
     try {
         if (why == event::shutdown) svc_.shutdown(ctx_);
         else svc_.stop(ctx_);
@@ -142,11 +167,10 @@ void lifecycle::stop(event why) {
         failed_ = true;
     }
     {
-        std::lock_guard lock(m);
-        returned = true;
+        std::lock_guard lock(watch->m);
+        watch->returned = true;
     }
-    cv.notify_all();
-    watcher.join();
+    watch->cv.notify_all();
     logger_->info("stopped");
     logger_->flush();
 }

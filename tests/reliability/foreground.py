@@ -3,7 +3,8 @@
 
     foreground.py APP stop        SIGTERM/SIGINT stop cleanly (exit 0); a stop()
                                   that hangs ends the process with exit 124
-                                  once the stop timeout has passed
+                                  once the stop timeout has passed, even
+                                  when it hangs in a log call
     foreground.py APP pid1        APP as PID 1 of a new PID namespace (unshare):
                                   SIGTERM stops it gracefully and the orphaned
                                   grandchild it inherits is reaped, not left a zombie
@@ -68,6 +69,24 @@ def stop_tests(app, tmp, check):
     check(rc == 124, f"hang-stop: exit 124 (exit_stop_timeout), got {rc}", err)
     check(0.6 <= elapsed <= 3.0, f"hang-stop: ended {elapsed:.2f} s after SIGTERM (stop timeout 0.7 s)")
     check("did not return within the stop timeout" in err, "hang-stop: says why it exited", err)
+
+    # stop() hangs inside a log call, holding the lock of a sink the
+    # stop-timeout line needs: the process still ends, at most 1 s late.
+    ready = os.path.join(tmp, "ready-hang-log")
+    p = start([app, "run", "--", "ready", ready, "hang-stop-in-log"], "stop_timeout_ms=700")
+    check(wait_for(ready), "hang-stop-in-log: the service started")
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    try:
+        rc, err = finish(p, timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc, err = None, "still running 10 s after SIGTERM: " + p.communicate()[1]
+    elapsed = time.monotonic() - t0
+    check(rc == 124, f"hang-stop-in-log: exit 124 (exit_stop_timeout), got {rc}", err)
+    check(1.6 <= elapsed <= 4.0, f"hang-stop-in-log: ended {elapsed:.2f} s after SIGTERM "
+          "(stop timeout 0.7 s, then 1 s for the last line)")
+    check("did not return within the stop timeout" in err, "hang-stop-in-log: the terminal sink still got the line", err)
 
     # The service ends itself with a code: the process exits with it, unstopped.
     p = start([app, "run", "--", "exit-after", "100", "7"])

@@ -7,6 +7,8 @@
 //   (none)              idle until stopped
 //   ready FILE          append "<pid>\n" to FILE when start() is done (one line per start)
 //   hang-stop           stop() never returns
+//   hang-stop-in-log    stop() never returns from a log call: a sink of the
+//                       service's logger blocks for ever, holding its lock
 //   exit-after MS CODE  after MS ms the process exits with CODE (no clean stop)
 //   crash-after MS      after MS ms the process aborts (SIGABRT)
 //   orphan FILE         start() forks a child that forks a grandchild and exits
@@ -16,6 +18,8 @@
 //
 // Options may be combined: `-- ready /x/r hang-stop`.
 #include <servicekit/cli.hpp>
+
+#include <spdlog/sinks/base_sink.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -34,6 +38,17 @@
 namespace {
 
 using namespace std::chrono;
+
+// A sink that never returns from the line "stop() hangs in a log call", and
+// holds spdlog's sink mutex meanwhile, as a sink stuck on a full pipe would.
+class stuck_sink final : public spdlog::sinks::base_sink<std::mutex> {
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        if (std::string_view(msg.payload.data(), msg.payload.size()) == "stop() hangs in a log call")
+            for (;;) std::this_thread::sleep_for(hours(1));
+    }
+    void flush_() override {}
+};
 
 std::string unescape(const std::string& s) {
     std::string out;
@@ -119,6 +134,7 @@ public:
             const auto next = [&] { return i + 1 < args.size() ? args[++i] : std::string(); };
             if (args[i] == "ready") ready_file = next();
             else if (args[i] == "hang-stop") hang_stop_ = true;
+            else if (args[i] == "hang-stop-in-log") ctx.log().sinks().push_back(std::make_shared<stuck_sink>());
             else if (args[i] == "exit-after") {
                 const int ms = std::stoi(next());
                 const int code = std::stoi(next());
@@ -139,6 +155,7 @@ public:
     }
 
     void stop(servicekit::context& ctx) override {
+        ctx.log().info("stop() hangs in a log call");  // a no-op without hang-stop-in-log
         ctx.log().info(hang_stop_ ? "stop() hangs" : "stopping");
         if (hang_stop_)
             for (;;) std::this_thread::sleep_for(hours(1));

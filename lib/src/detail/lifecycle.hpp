@@ -73,6 +73,8 @@ public:
     void set_status(std::string_view text);
 
 private:
+    [[noreturn]] void last_words(std::chrono::milliseconds timeout) noexcept;
+
     config cfg_;
     service& svc_;
     manager_link& link_;
