@@ -7,6 +7,9 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 namespace servicekit {
@@ -23,30 +26,50 @@ namespace detail {
 
 namespace {
 
-// Runs `body` while another thread ticks `tick` every `period`; used to keep
-// a manager with a start/stop timeout informed (SCM checkpoints). Managers
-// without one get no thread.
-template <class Body, class Tick>
-void with_progress(std::chrono::milliseconds period, Body&& body, Tick&& tick) {
-    if (period.count() <= 0) {
+// Runs `body` under watch. While it runs, a watcher thread calls `tick` every
+// `period`, to keep a manager with a start/stop timeout informed (SCM
+// checkpoints), and `late` once `deadline` has passed; `late` must not
+// return. Without a period or a deadline there is no thread. The watcher is
+// detached, not joined: when `body` returns the caller goes on at once, and
+// the watcher ends by itself (or with the process). It calls `tick` and
+// `late` only while `body` has not returned, under the mutex that the return
+// takes, so they may use the caller's state.
+template <class Body, class Tick, class Late>
+void watched(std::chrono::milliseconds period, std::optional<std::chrono::steady_clock::time_point> deadline,
+             Body&& body, Tick tick, Late late) {
+    using clock = std::chrono::steady_clock;
+    const bool ticks = period.count() > 0;
+    if (!ticks && !deadline) {
         body();
         return;
     }
-    std::mutex m;
-    std::condition_variable cv;
-    bool done = false;
-    std::thread ticker([&] {
-        std::unique_lock lock(m);
-        while (!cv.wait_for(lock, period, [&] { return done; })) tick();
-    });
-    struct join_on_exit {
-        std::mutex& m; std::condition_variable& cv; bool& done; std::thread& t;
-        ~join_on_exit() {
-            { std::lock_guard lock(m); done = true; }
-            cv.notify_all();
-            t.join();
+    struct state {
+        std::mutex m;
+        std::condition_variable cv;
+        bool returned = false;
+    };
+    auto watch = std::make_shared<state>();
+    std::thread([watch, ticks, period, deadline, tick, late] {
+        std::unique_lock lock(watch->m);
+        auto next_tick = clock::now() + period;
+        while (!watch->returned) {
+            const auto now = clock::now();
+            if (deadline && now >= *deadline) late();
+            if (ticks && now >= next_tick) {
+                tick();
+                next_tick = now + period;
+            }
+            const auto until = !ticks ? *deadline : deadline ? std::min(*deadline, next_tick) : next_tick;
+            watch->cv.wait_until(lock, until, [&] { return watch->returned; });
         }
-    } joiner{m, cv, done, ticker};
+    }).detach();
+    struct on_return {
+        state& s;
+        ~on_return() {
+            { std::lock_guard lock(s.m); s.returned = true; }
+            s.cv.notify_all();
+        }
+    } tell_watcher{*watch};
     body();
 }
 
@@ -89,7 +112,7 @@ bool lifecycle::start() {
     bool ok = true;
     logger_->debug("starting");
     link_.starting(hint);
-    with_progress(link_.progress_period(), [&] {
+    watched(link_.progress_period(), std::nullopt, [&] {
         try {
             svc_.start(ctx_);
         } catch (const std::exception& e) {
@@ -99,7 +122,7 @@ bool lifecycle::start() {
             logger_->critical("start() failed with an unknown exception");
             ok = false;
         }
-    }, [&] { link_.starting(hint); });
+    }, [&] { link_.starting(hint); }, [] {});
     if (!ok) {
         failed_ = true;
         logger_->flush();
@@ -130,47 +153,19 @@ void lifecycle::stop(event why) {
     link_.stopping(timeout);
     logger_->info(why == event::shutdown ? "stopping (system shutdown)" : "stopping");
 
-    // The stop timeout: a watcher that ends the process if stop() hangs. It
-    // is detached rather than joined: when stop() returns in time, run() goes
-    // on at once and the watcher ends by itself (or with the process), so its
-    // state is shared. It touches *this only while stop() has not returned,
-    // under the mutex that the return takes.
-    struct watch_state {
-        std::mutex m;
-        std::condition_variable cv;
-        bool returned = false;
-    };
-    auto watch = std::make_shared<watch_state>();
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    const auto period = link_.progress_period();
-    std::thread([this, watch, timeout, deadline, period] {
-        std::unique_lock lock(watch->m);
-        auto next_tick = period.count() > 0 ? std::chrono::steady_clock::now() + period : deadline;
-        while (!watch->returned) {
-            const auto now = std::chrono::steady_clock::now();
-            if (now >= deadline) last_words(timeout);
-            if (period.count() > 0 && now >= next_tick) {
-                link_.stopping(timeout);
-                next_tick = now + period;
-            }
-            watch->cv.wait_until(lock, std::min(deadline, next_tick), [&] { return watch->returned; });
+    // The stop timeout: a watcher ends the process if stop() hangs.
+    watched(link_.progress_period(), std::chrono::steady_clock::now() + timeout, [&] {
+        try {
+            if (why == event::shutdown) svc_.shutdown(ctx_);
+            else svc_.stop(ctx_);
+        } catch (const std::exception& e) {
+            logger_->error("stop() failed: {}", e.what());
+            failed_ = true;
+        } catch (...) {
+            logger_->error("stop() failed with an unknown exception");
+            failed_ = true;
         }
-    }).detach();
-    try {
-        if (why == event::shutdown) svc_.shutdown(ctx_);
-        else svc_.stop(ctx_);
-    } catch (const std::exception& e) {
-        logger_->error("stop() failed: {}", e.what());
-        failed_ = true;
-    } catch (...) {
-        logger_->error("stop() failed with an unknown exception");
-        failed_ = true;
-    }
-    {
-        std::lock_guard lock(watch->m);
-        watch->returned = true;
-    }
-    watch->cv.notify_all();
+    }, [&] { link_.stopping(timeout); }, [&] { last_words(timeout); });
     logger_->info("stopped");
     logger_->flush();
 }
