@@ -34,6 +34,8 @@
 #include "macos/launchd_plist.hpp"
 #elif SERVICEKIT_FUZZ_RENDERER_windows
 #include "windows/scm_parameters.hpp"
+
+#include "../common/windows_command_line_rules.hpp"
 #endif
 
 using namespace servicekit;
@@ -286,55 +288,9 @@ std::string render(const config& c) { return detail::render_launchd_plist(c); }
 
 #elif SERVICEKIT_FUZZ_RENDERER_windows
 
-// CommandLineToArgvW: argv[0] is everything up to the next '"' when it starts
-// with one (no escapes), else up to a space or tab; then 2N backslashes before
-// a '"' are N and the quote toggles quoting, 2N+1 are N and a literal '"'; other
-// backslashes are literal; `""` inside quotes is a literal '"'.
-std::vector<std::string> command_line_to_argv(const std::string& s) {
-    std::vector<std::string> argv;
-    std::size_t i = 0;
-    std::string a;
-    if (!s.empty() && s[0] == '"') {
-        const auto end = s.find('"', 1);
-        a = s.substr(1, end == std::string::npos ? std::string::npos : end - 1);
-        i = end == std::string::npos ? s.size() : end + 1;
-    } else {
-        while (i < s.size() && s[i] != ' ' && s[i] != '\t') a += s[i++];
-    }
-    argv.push_back(a);
-    for (;;) {
-        while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-        if (i >= s.size()) break;
-        a.clear();
-        bool quoted = false;
-        while (i < s.size() && (quoted || (s[i] != ' ' && s[i] != '\t'))) {
-            std::size_t n = 0;
-            while (i < s.size() && s[i] == '\\') ++n, ++i;
-            if (i < s.size() && s[i] == '"') {
-                a.append(n / 2, '\\');
-                if (n % 2 == 1) {
-                    a += '"';
-                    ++i;
-                } else if (quoted && i + 1 < s.size() && s[i + 1] == '"') {
-                    a += '"';
-                    i += 2;
-                } else {
-                    quoted = !quoted;
-                    ++i;
-                }
-            } else {
-                a.append(n, '\\');
-                if (i < s.size() && (quoted || (s[i] != ' ' && s[i] != '\t'))) a += s[i++];
-            }
-        }
-        argv.push_back(a);
-    }
-    return argv;
-}
-
 void check_rendered(const config& c, const std::string& line) {
     check(!line.empty() && line[0] == '"', "the executable is not quoted", line);
-    check(command_line_to_argv(line) == service_command_line(c),
+    check(test::split_windows_command_line(line) == service_command_line(c),
           "the command line does not split back into service_command_line()", line);
 }
 

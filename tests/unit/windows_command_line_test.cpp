@@ -9,6 +9,8 @@
 
 #include "windows/scm_parameters.hpp"
 
+#include "../common/windows_command_line_rules.hpp"
+
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -26,6 +28,7 @@
 
 using namespace servicekit;
 using namespace servicekit::detail::scm;
+using servicekit::test::split_windows_command_line;
 
 namespace {
 
@@ -71,64 +74,6 @@ const std::vector<std::string>& corpus() {
     return c;
 }
 
-// CommandLineToArgvW's rules (the post-2008 ones, which the C runtime's argv
-// parser shares for everything windows_command_line produces): the program
-// name ends at the next space, or at the closing quote, with no escapes;
-// then 2n backslashes + '"' give n backslashes and toggle quoting, 2n+1
-// backslashes + '"' give n backslashes and a '"', other backslashes are
-// literal, and "" inside quotes gives a '"'.
-std::vector<std::string> parse_command_line(std::string_view s) {
-    std::vector<std::string> argv;
-    std::size_t i = 0;
-    std::string arg0;
-    if (i < s.size() && s[i] == '"') {
-        ++i;
-        while (i < s.size() && s[i] != '"') arg0 += s[i++];
-        if (i < s.size()) ++i;
-    } else {
-        while (i < s.size() && s[i] != ' ' && s[i] != '\t') arg0 += s[i++];
-    }
-    argv.push_back(arg0);
-    for (;;) {
-        while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-        if (i >= s.size()) break;
-        std::string arg;
-        bool quoted = false;
-        while (i < s.size()) {
-            const char c = s[i];
-            if (!quoted && (c == ' ' || c == '\t')) break;
-            if (c == '\\') {
-                std::size_t n = 0;
-                while (i < s.size() && s[i] == '\\') ++n, ++i;
-                if (i < s.size() && s[i] == '"') {
-                    arg.append(n / 2, '\\');
-                    if (n % 2 == 1) {
-                        arg += '"';
-                        ++i;
-                    }
-                } else {
-                    arg.append(n, '\\');
-                }
-                continue;
-            }
-            if (c == '"') {
-                if (quoted && i + 1 < s.size() && s[i + 1] == '"') {
-                    arg += '"';
-                    i += 2;
-                    continue;
-                }
-                quoted = !quoted;
-                ++i;
-                continue;
-            }
-            arg += c;
-            ++i;
-        }
-        argv.push_back(arg);
-    }
-    return argv;
-}
-
 #if defined(_WIN32)
 std::vector<std::string> command_line_to_argv(const std::string& line) {
     int n = 0;
@@ -169,7 +114,7 @@ TEST_CASE("windows_command_line: the corpus round-trips through the CommandLineT
         CAPTURE(a);
         const auto line = windows_command_line(exe, {a});
         const std::vector<std::string> expected{exe, a};
-        CHECK(parse_command_line(line) == expected);
+        CHECK(split_windows_command_line(line) == expected);
         all.push_back(a);
 #if defined(_WIN32)
         CHECK(command_line_to_argv(line) == expected);
@@ -177,7 +122,7 @@ TEST_CASE("windows_command_line: the corpus round-trips through the CommandLineT
     }
     const auto line = windows_command_line(exe, all);
     all.insert(all.begin(), exe);
-    CHECK(parse_command_line(line) == all);
+    CHECK(split_windows_command_line(line) == all);
 #if defined(_WIN32)
     CHECK(command_line_to_argv(line) == all);
 #endif
@@ -220,7 +165,7 @@ TEST_CASE("make_scm_parameters: the binary path encodes exactly service_command_
     c.log_level = spdlog::level::debug;
     const auto p = make_scm_parameters(c, c.executable.string());
     auto expected = service_command_line(c);
-    CHECK(parse_command_line(p.binary_path) == expected);
+    CHECK(split_windows_command_line(p.binary_path) == expected);
 #if defined(_WIN32)
     CHECK(command_line_to_argv(p.binary_path) == expected);
 #endif
