@@ -2,14 +2,17 @@
 
 #include <servicekit/run.hpp>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 
 namespace servicekit {
@@ -21,6 +24,10 @@ const std::vector<std::string>& context::arguments() const noexcept { return own
 bool context::interactive() const noexcept { return owner_.interactive(); }
 void context::set_status(std::string_view text) { owner_.set_status(text); }
 void context::request_stop(int exit_code) noexcept { owner_.request_stop(exit_code); }
+task_id context::every(std::chrono::milliseconds period, std::function<void(context&)> task) {
+    return owner_.every(period, std::move(task));
+}
+void context::cancel(task_id id) noexcept { owner_.cancel(id); }
 
 namespace detail {
 
@@ -180,6 +187,67 @@ void lifecycle::request_stop(int exit_code) noexcept {
     if (stop_requested_.compare_exchange_strong(expected, true)) {
         requested_code_.store(exit_code);
         if (wake_) wake_();
+    }
+}
+
+task_id lifecycle::every(std::chrono::milliseconds period, std::function<void(context&)> task) {
+    if (period.count() <= 0)
+        throw std::invalid_argument(fmt::format("context::every: the period must be positive, not {} ms", period.count()));
+    if (!task) throw std::invalid_argument("context::every: the task is empty");
+    task_id id{};
+    {
+        std::lock_guard lock(tasks_mutex_);
+        id = task_id{++last_task_id_};
+        tasks_.push_back({id, period, std::chrono::steady_clock::now() + period,
+                          std::make_shared<std::function<void(context&)>>(std::move(task))});
+    }
+    // The run thread looks at the tasks before it waits again; any other
+    // thread must wake it, or it would sleep past the new task.
+    if (std::this_thread::get_id() != run_thread_ && wake_) wake_();
+    return id;
+}
+
+void lifecycle::cancel(task_id id) noexcept {
+    std::lock_guard lock(tasks_mutex_);
+    std::erase_if(tasks_, [id](const periodic& t) { return t.id == id; });
+}
+
+std::optional<std::chrono::milliseconds> lifecycle::time_to_next_task() const {
+    using namespace std::chrono;
+    std::lock_guard lock(tasks_mutex_);
+    if (tasks_.empty()) return std::nullopt;
+    const auto next = std::min_element(tasks_.begin(), tasks_.end(),
+                                       [](const periodic& a, const periodic& b) { return a.due < b.due; });
+    return std::max(milliseconds(0), ceil<milliseconds>(next->due - steady_clock::now()));
+}
+
+void lifecycle::run_due_tasks() {
+    const auto now = std::chrono::steady_clock::now();
+    // One task at a time, looked up again after each call: a task may add or
+    // cancel tasks. Each call moves the task's next time past `now`, so this
+    // ends.
+    while (!stop_requested()) {
+        std::shared_ptr<std::function<void(context&)>> call;
+        {
+            std::lock_guard lock(tasks_mutex_);
+            const auto due = std::min_element(tasks_.begin(), tasks_.end(),
+                                              [](const periodic& a, const periodic& b) { return a.due < b.due; });
+            if (due == tasks_.end() || due->due > now) return;
+            due->due += due->period;
+            if (due->due <= now) due->due = now + due->period;  // late: once, not caught up
+            call = due->call;
+        }
+        try {
+            (*call)(ctx_);
+        } catch (const std::exception& e) {
+            logger_->critical("a periodic task failed: {}; stopping", e.what());
+            failed_ = true;
+            request_stop(exit_failure);
+        } catch (...) {
+            logger_->critical("a periodic task failed with an unknown exception; stopping");
+            failed_ = true;
+            request_stop(exit_failure);
+        }
     }
 }
 

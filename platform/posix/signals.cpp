@@ -2,8 +2,11 @@
 
 #include <servicekit/run.hpp>
 
-#include <array>
 #include <algorithm>
+#include <array>
+#include <chrono>
+#include <climits>
+#include <optional>
 #include <cerrno>
 #include <cstring>
 #include <csignal>
@@ -98,16 +101,20 @@ int run_with_signals(const config& cfg, service& svc, manager_link& link, spdlog
     if (!lc.start()) return lc.exit_code();
 
     using clock = std::chrono::steady_clock;
+    using std::chrono::milliseconds;
     auto next_beat = clock::now() + ka.period;
     if (ka.period.count() > 0 && ka.beat) ka.beat();
     event why = event::stop;
     bool running = !lc.stop_requested();
     while (running) {
-        int timeout = -1;
+        // Sleep until a signal, a request, the next watchdog beat or the next
+        // periodic task, whichever comes first.
+        std::optional<milliseconds> wait = lc.time_to_next_task();
         if (ka.period.count() > 0) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_beat - clock::now());
-            timeout = static_cast<int>(std::max<long long>(0, left.count()));
+            const auto beat = std::max(milliseconds(0), std::chrono::ceil<milliseconds>(next_beat - clock::now()));
+            wait = wait ? std::min(*wait, beat) : beat;
         }
+        const int timeout = wait ? static_cast<int>(std::min<long long>(wait->count(), INT_MAX)) : -1;
         pollfd pfd{signals.read_fd(), POLLIN, 0};
         const int rc = ::poll(&pfd, 1, timeout);
         if (rc < 0 && errno != EINTR) {
@@ -118,26 +125,28 @@ int run_with_signals(const config& cfg, service& svc, manager_link& link, spdlog
             if (ka.beat) ka.beat();
             next_beat = clock::now() + ka.period;
         }
-        if (rc <= 0) continue;
-        std::array<char, 64> buf{};
-        ssize_t n;
         bool reload = false;
-        while ((n = ::read(signals.read_fd(), buf.data(), buf.size())) > 0) {
-            for (ssize_t i = 0; i < n; ++i) {
-                switch (buf[static_cast<std::size_t>(i)]) {
-                    case SIGINT:
-                    case SIGTERM:
-                        lc.log().debug("signal {}: stopping", buf[static_cast<std::size_t>(i)] == SIGINT ? "SIGINT" : "SIGTERM");
-                        running = false;
-                        break;
-                    case SIGHUP: reload = true; break;
-                    case SIGCHLD: reap_children(); break;
-                    default: break;  // wake_byte
+        if (rc > 0) {
+            std::array<char, 64> buf{};
+            ssize_t n;
+            while ((n = ::read(signals.read_fd(), buf.data(), buf.size())) > 0) {
+                for (ssize_t i = 0; i < n; ++i) {
+                    switch (buf[static_cast<std::size_t>(i)]) {
+                        case SIGINT:
+                        case SIGTERM:
+                            lc.log().debug("signal {}: stopping", buf[static_cast<std::size_t>(i)] == SIGINT ? "SIGINT" : "SIGTERM");
+                            running = false;
+                            break;
+                        case SIGHUP: reload = true; break;
+                        case SIGCHLD: reap_children(); break;
+                        default: break;  // wake_byte
+                    }
                 }
             }
         }
         if (lc.stop_requested()) running = false;
         if (running && reload) lc.reload();
+        if (running) lc.run_due_tasks();
     }
     lc.stop(why);
     if (pid1) reap_children();

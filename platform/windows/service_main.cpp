@@ -4,6 +4,7 @@
 
 #include "detail/lifecycle.hpp"
 #include "windows/log_sink.hpp"
+#include "windows/signals.hpp"
 #include "windows/unicode.hpp"
 
 #include <windows.h>
@@ -155,7 +156,7 @@ void WINAPI service_main(DWORD, LPWSTR*) {
         if (lc.start()) {
             event why = event::stop;
             while (!lc.stop_requested() && !from_scm) {
-                ::WaitForSingleObject(s.wake, INFINITE);
+                ::WaitForSingleObject(s.wake, task_wait_ms(lc));
                 std::deque<DWORD> controls;
                 {
                     std::lock_guard lock(s.mutex);
@@ -178,6 +179,7 @@ void WINAPI service_main(DWORD, LPWSTR*) {
                     }
                     if (from_scm) break;
                 }
+                if (!from_scm) lc.run_due_tasks();
             }
             lc.stop(why);
         }

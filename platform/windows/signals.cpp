@@ -2,6 +2,7 @@
 
 #include <windows.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <system_error>
@@ -71,6 +72,12 @@ public:
 
 }  // namespace
 
+unsigned long task_wait_ms(const lifecycle& lc) {
+    const auto wait = lc.time_to_next_task();
+    if (!wait) return INFINITE;
+    return static_cast<DWORD>(std::min<long long>(wait->count(), INFINITE - 1));
+}
+
 int run_with_console_ctrl(const config& cfg, service& svc, manager_link& link, spdlog::sink_ptr sink) {
     console_scope console(cfg.stop_timeout);
     HANDLE wake = wake_event;
@@ -79,13 +86,14 @@ int run_with_console_ctrl(const config& cfg, service& svc, manager_link& link, s
 
     event why = event::stop;
     while (!lc.stop_requested()) {
-        ::WaitForSingleObject(wake, INFINITE);
+        ::WaitForSingleObject(wake, task_wait_ms(lc));
         const long type = received.load();
         if (type >= 0) {
             lc.log().debug("{}: stopping", ctrl_name(type));
             if (type == CTRL_SHUTDOWN_EVENT) why = event::shutdown;
             break;
         }
+        lc.run_due_tasks();
     }
     lc.stop(why);
     console.done();

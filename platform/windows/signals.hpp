@@ -15,4 +15,9 @@ namespace servicekit::detail::scm {
 /// handler is removed when it returns.
 int run_with_console_ctrl(const config& cfg, service& svc, manager_link& link, spdlog::sink_ptr sink);
 
+/// How long a run loop may wait on its event: until the next periodic task
+/// (context::every), INFINITE when there is none. Both run loops (the
+/// console's and the SCM's ServiceMain) use it.
+unsigned long task_wait_ms(const lifecycle& lc);
+
 }  // namespace servicekit::detail::scm

@@ -1,32 +1,21 @@
-// The smallest useful service: a worker thread that logs a tick.
+// The smallest useful service: logs a tick every second.
 //   ./minimal            run in the foreground; Ctrl+C stops it
 //   sudo ./minimal install && sudo ./minimal start
+//
+// The tick is a periodic task (context::every): servicekit calls it on the
+// thread that runs start() and stop(), so the service needs no thread of its
+// own and nothing to stop. samples/heartbeat shows a service with its own
+// worker thread.
 #include <servicekit/cli.hpp>
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <chrono>
 
 class ticker : public servicekit::service {
 public:
     void start(servicekit::context& ctx) override {
-        worker_ = std::thread([this, &ctx] {
-            std::unique_lock lock(mutex_);
-            for (int n = 1; !cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; }); ++n)
-                ctx.log().info("tick {}", n);
-        });
+        ctx.every(std::chrono::seconds(1), [n = 0](servicekit::context& c) mutable { c.log().info("tick {}", ++n); });
     }
-    void stop(servicekit::context&) override {
-        { std::lock_guard lock(mutex_); stopping_ = true; }
-        cv_.notify_all();
-        worker_.join();
-    }
-
-private:
-    std::thread worker_;
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    bool stopping_ = false;
+    void stop(servicekit::context&) override {}
 };
 
 int main(int argc, char** argv) {

@@ -115,6 +115,74 @@ TEST_CASE("arguments that look like options reach the service verbatim") {
                                         "] [--request-stop] [0:0] [--help] [-x] [] [a b] [--] [run]\n"));
 }
 
+TEST_CASE("context::every: the task runs on the run thread until stopping begins, never after") {
+    temp_dir dir;
+    const auto events = dir / "events";
+    child c(probe({"--events", events.string(), "--every", "30", "--stop-sleep", "200"}), dir / "out", foreground_env);
+    REQUIRE(wait_for_text(events, "task 3\n"));
+    c.signal(SIGTERM);
+    CHECK(c.wait() == 0);
+    const auto log = read_file(events);
+    CHECK(log.find("off the run thread") == std::string::npos);
+    // stop() took 200 ms, over six periods: no task ran during or after it.
+    CHECK(log.ends_with("\nstop\n"));
+    CHECK(log.find("task", log.find("\nstop\n")) == std::string::npos);
+}
+
+TEST_CASE("context::every from another thread wakes the run loop, which had nothing to wait for") {
+    temp_dir dir;
+    const auto events = dir / "events";
+    child c(probe({"--events", events.string(), "--every-from-thread", "20"}), dir / "out", foreground_env);
+    // Without a wake the loop would sleep in poll() with no timeout, for ever.
+    CHECK(wait_for_text(events, "task 2\n", std::chrono::seconds(5)));
+    c.signal(SIGTERM);
+    CHECK(c.wait() == 0);
+    CHECK(read_file(events).find("off the run thread") == std::string::npos);
+}
+
+TEST_CASE("context::cancel from inside the task: it is not called again") {
+    temp_dir dir;
+    const auto events = dir / "events";
+    child c(probe({"--events", events.string(), "--every", "20", "--every-cancel", "2"}), dir / "out", foreground_env);
+    REQUIRE(wait_for_text(events, "task 2\n"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // fifteen periods
+    c.signal(SIGTERM);
+    CHECK(c.wait() == 0);
+    CHECK(read_file(events).find("task 3") == std::string::npos);
+}
+
+TEST_CASE("context::every: a late call is made once, not caught up") {
+    temp_dir dir;
+    const auto events = dir / "events";
+    // The first call takes 350 ms, three and a half periods: one call comes
+    // at once (late), the next a whole period after it, not a burst of three.
+    child c(probe({"--events", events.string(), "--every", "100", "--every-slow", "350"}), dir / "out", foreground_env);
+    REQUIRE(wait_for_text(events, "task 3\n"));
+    c.signal(SIGTERM);
+    CHECK(c.wait() == 0);
+    const auto log = read_file(events);
+    const auto third = log.find("task 3\ngap ");
+    REQUIRE(third != std::string::npos);
+    const int gap = std::stoi(log.substr(third + 11));
+    CHECK(gap >= 80);
+}
+
+TEST_CASE("context::every: a task that throws is logged and stops the service with exit 1") {
+    temp_dir dir;
+    const auto events = dir / "events";
+    child c(probe({"--events", events.string(), "--every", "20", "--every-throw", "2"}), dir / "out", foreground_env);
+    CHECK(c.wait() == servicekit::exit_failure);
+    CHECK(read_file(events).ends_with("task 2\nstop\n"));
+    CHECK(c.output().find("a periodic task failed: probe's task asked to fail; stopping") != std::string::npos);
+}
+
+TEST_CASE("context::every with a period that is not positive: start() fails with a clear message") {
+    temp_dir dir;
+    child c(probe({"--every", "0"}), dir / "out", foreground_env);
+    CHECK(c.wait() == servicekit::exit_failure);
+    CHECK(c.output().find("start() failed: context::every: the period must be positive, not 0 ms") != std::string::npos);
+}
+
 TEST_CASE("samples/minimal: --help lists the verbs, frobnicate is a usage error, Ctrl+C stops it") {
     temp_dir dir;
     {

@@ -376,6 +376,9 @@ int wmain(int argc, wchar_t** argv) {
         if (args[i] != corpus[i]) std::printf("  argument %zu: got [%s], expected [%s]\n", i, args[i].c_str(), corpus[i].c_str());
     expect(std::filesystem::path(widen(cwd)) == dir, "the working directory is the executable's folder (" + cwd + ")");
     expect(probe(with_name({"start"})) == 0, "start of a running service exits 0");
+    bool ticked = false;
+    for (int i = 0; i < 50 && !ticked; ++i, std::this_thread::sleep_for(100ms)) ticked = contains_line(read_lines(record), "task");
+    expect(ticked, "a periodic task (context::every) runs under the SCM, on the thread that called start()");
 
     // pause / continue / paramchange
     expect(control(m, SERVICE_CONTROL_PAUSE, SERVICE_PAUSE_CONTINUE) && wait_state(m, SERVICE_PAUSED), "pause: PAUSED");

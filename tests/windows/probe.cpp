@@ -3,6 +3,8 @@
 //   start interactive=<0|1>
 //   cwd <directory>
 //   arg <argument>          one per service argument, in order
+//   task                    when its periodic task (context::every, 50 ms) has run
+//                           three times, on the thread that called start()
 //   reload                  on PARAMCHANGE
 //   stop
 // Values are escaped so that each fits on one line: \\ \n \r \t.
@@ -15,6 +17,7 @@
 #include <fstream>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #if defined(_WIN32)
 #include <windows.h>
@@ -58,6 +61,10 @@ public:
         for (const auto& a : ctx.arguments()) text += "arg " + escape(a) + "\n";
         write(text, std::ios::trunc);
         ctx.log().info("probe started with {} arguments", ctx.arguments().size());
+        const auto run_thread = std::this_thread::get_id();
+        ctx.every(std::chrono::milliseconds(50), [this, run_thread](servicekit::context&) {
+            if (++task_calls_ == 3) write(std::this_thread::get_id() == run_thread ? "task\n" : "task off the run thread\n", std::ios::app);
+        });
     }
     void reload(servicekit::context& ctx) override {
         write("reload\n", std::ios::app);
@@ -76,6 +83,7 @@ private:
     }
     std::mutex mutex_;
     std::filesystem::path record_;
+    int task_calls_ = 0;
 };
 
 }  // namespace

@@ -7,6 +7,9 @@
 
 #include <spdlog/logger.h>
 
+#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +17,9 @@
 namespace servicekit {
 
 namespace detail { class lifecycle; }
+
+/// Names a periodic task (context::every) for context::cancel.
+enum class task_id : std::uint64_t {};
 
 /// What a running service may ask for. run() owns it; a service gets a
 /// reference in every callback and may keep it until stop() returns.
@@ -43,6 +49,21 @@ public:
     /// any time, also from inside start(); later calls do not change the code.
     void request_stop(int exit_code = 0) noexcept;
 
+    /// Calls `task` every `period`, the first time one period from now, on
+    /// the thread that runs start() and stop(), until cancel() or until the
+    /// service begins to stop: periodic work with no thread of your own. The
+    /// calls come between the service's other callbacks, never during them,
+    /// so a task may use the service's state without a lock; it should return
+    /// promptly, because signals and stop requests wait for it. A call that
+    /// comes late (a slow task, a suspended machine) is made once, not caught
+    /// up, and the schedule goes on from then. An exception from a task is
+    /// logged and stops the service with exit_failure. Any thread; throws
+    /// std::invalid_argument when `period` is not positive or `task` is empty.
+    task_id every(std::chrono::milliseconds period, std::function<void(context&)> task);
+    /// The task is not called again (a call already under way finishes).
+    /// Unknown and already cancelled ids are ignored. Any thread.
+    void cancel(task_id id) noexcept;
+
 private:
     friend class detail::lifecycle;
     explicit context(detail::lifecycle& owner) noexcept : owner_(owner) {}
@@ -57,8 +78,9 @@ private:
 class service {
 public:
     virtual ~service() = default;
-    /// Must return promptly: start your own threads. Under systemd READY=1 is
-    /// sent when it returns; under the SCM, RUNNING.
+    /// Must return promptly: start your own threads, or schedule periodic
+    /// work with context::every(). Under systemd READY=1 is sent when it
+    /// returns; under the SCM, RUNNING.
     virtual void start(context& ctx) = 0;
     /// Must make your threads finish, then return, within config::stop_timeout;
     /// past it the process exits with exit_stop_timeout anyway.

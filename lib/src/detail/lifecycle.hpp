@@ -14,8 +14,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 namespace servicekit::detail {
 
@@ -72,8 +75,29 @@ public:
     void request_stop(int exit_code) noexcept;
     void set_status(std::string_view text);
 
+    /// context::every and context::cancel.
+    task_id every(std::chrono::milliseconds period, std::function<void(context&)> task);
+    void cancel(task_id id) noexcept;
+    /// How long the platform's wait loop may sleep before a periodic task is
+    /// due, rounded up to whole milliseconds; nullopt when there is none. The
+    /// loop asks before every wait (on the run thread), and is woken when
+    /// another thread adds a task.
+    std::optional<std::chrono::milliseconds> time_to_next_task() const;
+    /// Runs the periodic tasks that are due, on the run thread, unless a stop
+    /// has been requested.
+    void run_due_tasks();
+
 private:
     [[noreturn]] void last_words(std::chrono::milliseconds timeout) noexcept;
+
+    struct periodic {
+        task_id id;
+        std::chrono::milliseconds period;
+        std::chrono::steady_clock::time_point due;
+        // Shared, so that a task which cancels itself is not destroyed
+        // while it runs.
+        std::shared_ptr<std::function<void(context&)>> call;
+    };
 
     config cfg_;
     service& svc_;
@@ -85,6 +109,10 @@ private:
     std::atomic<int> requested_code_{0};
     bool failed_ = false;
     std::mutex status_mutex_;
+    const std::thread::id run_thread_ = std::this_thread::get_id();
+    mutable std::mutex tasks_mutex_;
+    std::vector<periodic> tasks_;
+    std::uint64_t last_task_id_ = 0;
 };
 
 /// The logger run() uses: named after the service, with `sink`, at cfg.log_level.
