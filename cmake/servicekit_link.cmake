@@ -11,6 +11,20 @@ function(servicekit_sections target)
     endif()
 endfunction()
 
+# servicekit_small(target): in optimised builds (Release, RelWithDebInfo),
+# servicekit's own code is compiled for size (-Os; MinSizeRel already is).
+# It runs once at start and once at stop, and on the log path, where the
+# system call costs far more than the instructions around it: a smaller
+# program has fewer pages to fault in when it starts, and that is what
+# exec -> READY=1 and SIGTERM -> exit are made of (docs/PERFORMANCE.md has
+# the numbers). Only servicekit's targets: a program's own code keeps its
+# build type's flags. SERVICEKIT_OPTIMIZE_SIZE=OFF turns it off.
+function(servicekit_small target)
+    if(SERVICEKIT_OPTIMIZE_SIZE AND NOT MSVC)
+        target_compile_options(${target} PRIVATE $<$<CONFIG:Release,RelWithDebInfo>:-Os>)
+    endif()
+endfunction()
+
 # servicekit_gc_sections(target): link the executable `target` without the
 # sections nothing calls (the samples use it; so can any program).
 function(servicekit_gc_sections target)
