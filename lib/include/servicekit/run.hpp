@@ -10,7 +10,8 @@ namespace servicekit {
 
 /// run() returned after a clean stop.
 inline constexpr int exit_success = 0;
-/// start() or stop() threw, the config is invalid, or the service asked for it.
+/// start(), stop() or a periodic task threw, the config is invalid, or the
+/// service asked for it.
 inline constexpr int exit_failure = 1;
 /// stop() did not return within config::stop_timeout; the process ends with
 /// this code without running destructors (the service is hung).
