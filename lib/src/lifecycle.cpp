@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace servicekit {
@@ -84,6 +85,24 @@ void watched(std::chrono::milliseconds period, std::optional<std::chrono::steady
 // without it.
 constexpr auto last_words_grace = std::chrono::seconds(1);
 
+// Calls `f`, one of the service's callbacks. If it throws, returns what to
+// put after "... failed" in the log line: ": <what()>", or " with an unknown
+// exception".
+template <class F>
+std::optional<std::string> failure_of(F&& f) {
+    try {
+        f();
+    } catch (const std::exception& e) {
+        return fmt::format(": {}", e.what());
+    } catch (...) {
+        return std::string(" with an unknown exception");
+    }
+    return std::nullopt;
+}
+
+// The order of the periodic tasks: the next one due first.
+constexpr auto by_due = [](const auto& a, const auto& b) { return a.due < b.due; };
+
 }  // namespace
 
 // The stop timeout has passed: log why and end the process. A stop() that hangs
@@ -120,13 +139,8 @@ bool lifecycle::start() {
     logger_->debug("starting");
     link_.starting(hint);
     watched(link_.progress_period(), std::nullopt, [&] {
-        try {
-            svc_.start(ctx_);
-        } catch (const std::exception& e) {
-            logger_->critical("start() failed: {}", e.what());
-            ok = false;
-        } catch (...) {
-            logger_->critical("start() failed with an unknown exception");
+        if (const auto failure = failure_of([&] { svc_.start(ctx_); })) {
+            logger_->critical("start() failed{}", *failure);
             ok = false;
         }
     }, [&] { link_.starting(hint); }, [] {});
@@ -143,13 +157,8 @@ bool lifecycle::start() {
 void lifecycle::reload() {
     logger_->info("reloading");
     link_.reloading();
-    try {
-        svc_.reload(ctx_);
-    } catch (const std::exception& e) {
-        logger_->error("reload() failed: {}", e.what());
-    } catch (...) {
-        logger_->error("reload() failed with an unknown exception");
-    }
+    if (const auto failure = failure_of([&] { svc_.reload(ctx_); }))
+        logger_->error("reload() failed{}", *failure);
     link_.ready();
 }
 
@@ -162,14 +171,12 @@ void lifecycle::stop(event why) {
 
     // The stop timeout: a watcher ends the process if stop() hangs.
     watched(link_.progress_period(), std::chrono::steady_clock::now() + timeout, [&] {
-        try {
+        const auto failure = failure_of([&] {
             if (why == event::shutdown) svc_.shutdown(ctx_);
             else svc_.stop(ctx_);
-        } catch (const std::exception& e) {
-            logger_->error("stop() failed: {}", e.what());
-            failed_ = true;
-        } catch (...) {
-            logger_->error("stop() failed with an unknown exception");
+        });
+        if (failure) {
+            logger_->error("stop() failed{}", *failure);
             failed_ = true;
         }
     }, [&] { link_.stopping(timeout); }, [&] { last_words(timeout); });
@@ -216,8 +223,7 @@ std::optional<std::chrono::milliseconds> lifecycle::time_to_next_task() const {
     using namespace std::chrono;
     std::lock_guard lock(tasks_mutex_);
     if (tasks_.empty()) return std::nullopt;
-    const auto next = std::min_element(tasks_.begin(), tasks_.end(),
-                                       [](const periodic& a, const periodic& b) { return a.due < b.due; });
+    const auto next = std::min_element(tasks_.begin(), tasks_.end(), by_due);
     return std::max(milliseconds(0), ceil<milliseconds>(next->due - steady_clock::now()));
 }
 
@@ -230,21 +236,14 @@ void lifecycle::run_due_tasks() {
         std::shared_ptr<std::function<void(context&)>> call;
         {
             std::lock_guard lock(tasks_mutex_);
-            const auto due = std::min_element(tasks_.begin(), tasks_.end(),
-                                              [](const periodic& a, const periodic& b) { return a.due < b.due; });
+            const auto due = std::min_element(tasks_.begin(), tasks_.end(), by_due);
             if (due == tasks_.end() || due->due > now) return;
             due->due += due->period;
             if (due->due <= now) due->due = now + due->period;  // late: once, not caught up
             call = due->call;
         }
-        try {
-            (*call)(ctx_);
-        } catch (const std::exception& e) {
-            logger_->critical("a periodic task failed: {}; stopping", e.what());
-            failed_ = true;
-            request_stop(exit_failure);
-        } catch (...) {
-            logger_->critical("a periodic task failed with an unknown exception; stopping");
+        if (const auto failure = failure_of([&] { (*call)(ctx_); })) {
+            logger_->critical("a periodic task failed{}; stopping", *failure);
             failed_ = true;
             request_stop(exit_failure);
         }

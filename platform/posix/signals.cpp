@@ -4,9 +4,7 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <climits>
-#include <optional>
 #include <cerrno>
 #include <cstring>
 #include <csignal>
@@ -100,30 +98,22 @@ int run_with_signals(const config& cfg, service& svc, manager_link& link, spdlog
 
     if (!lc.start()) return lc.exit_code();
 
-    using clock = std::chrono::steady_clock;
-    using std::chrono::milliseconds;
-    auto next_beat = clock::now() + ka.period;
-    if (ka.period.count() > 0 && ka.beat) ka.beat();
+    // The systemd watchdog is one more periodic task; its first beat is now.
+    if (ka.period.count() > 0 && ka.beat) {
+        ka.beat();
+        lc.every(ka.period, [beat = std::move(ka.beat)](context&) { beat(); });
+    }
     event why = event::stop;
     bool running = !lc.stop_requested();
     while (running) {
-        // Sleep until a signal, a request, the next watchdog beat or the next
-        // periodic task, whichever comes first.
-        std::optional<milliseconds> wait = lc.time_to_next_task();
-        if (ka.period.count() > 0) {
-            const auto beat = std::max(milliseconds(0), std::chrono::ceil<milliseconds>(next_beat - clock::now()));
-            wait = wait ? std::min(*wait, beat) : beat;
-        }
+        // Sleep until a signal, a request or the next periodic task.
+        const auto wait = lc.time_to_next_task();
         const int timeout = wait ? static_cast<int>(std::min<long long>(wait->count(), INT_MAX)) : -1;
         pollfd pfd{signals.read_fd(), POLLIN, 0};
         const int rc = ::poll(&pfd, 1, timeout);
         if (rc < 0 && errno != EINTR) {
             lc.log().critical("poll() failed: {}; stopping", std::strerror(errno));
             break;
-        }
-        if (ka.period.count() > 0 && clock::now() >= next_beat) {
-            if (ka.beat) ka.beat();
-            next_beat = clock::now() + ka.period;
         }
         bool reload = false;
         if (rc > 0) {
