@@ -34,53 +34,6 @@ namespace detail {
 
 namespace {
 
-// Runs `body` under watch. While it runs, a watcher thread calls `tick` every
-// `period`, to keep a manager with a start/stop timeout informed (SCM
-// checkpoints), and `late` once `deadline` has passed; `late` must not
-// return. Without a period or a deadline there is no thread. The watcher is
-// detached, not joined: when `body` returns the caller goes on at once, and
-// the watcher ends by itself (or with the process). It calls `tick` and
-// `late` only while `body` has not returned, under the mutex that the return
-// takes, so they may use the caller's state.
-template <class Body, class Tick, class Late>
-void watched(std::chrono::milliseconds period, std::optional<std::chrono::steady_clock::time_point> deadline,
-             Body&& body, Tick tick, Late late) {
-    using clock = std::chrono::steady_clock;
-    const bool ticks = period.count() > 0;
-    if (!ticks && !deadline) {
-        body();
-        return;
-    }
-    struct state {
-        std::mutex m;
-        std::condition_variable cv;
-        bool returned = false;
-    };
-    auto watch = std::make_shared<state>();
-    std::thread([watch, ticks, period, deadline, tick, late] {
-        std::unique_lock lock(watch->m);
-        auto next_tick = clock::now() + period;
-        while (!watch->returned) {
-            const auto now = clock::now();
-            if (deadline && now >= *deadline) late();
-            if (ticks && now >= next_tick) {
-                tick();
-                next_tick = now + period;
-            }
-            const auto until = !ticks ? *deadline : deadline ? std::min(*deadline, next_tick) : next_tick;
-            watch->cv.wait_until(lock, until, [&] { return watch->returned; });
-        }
-    }).detach();
-    struct on_return {
-        state& s;
-        ~on_return() {
-            { std::lock_guard lock(s.m); s.returned = true; }
-            s.cv.notify_all();
-        }
-    } tell_watcher{*watch};
-    body();
-}
-
 // How long the stop-timeout line may take to write before the process ends
 // without it.
 constexpr auto last_words_grace = std::chrono::seconds(1);
@@ -104,6 +57,79 @@ std::optional<std::string> failure_of(F&& f) {
 constexpr auto by_due = [](const auto& a, const auto& b) { return a.due < b.due; };
 
 }  // namespace
+
+struct watcher::state {
+    std::mutex m;
+    std::condition_variable cv;
+    bool closing = false;
+    bool armed = false;
+    std::chrono::milliseconds period{0};
+    std::optional<clock::time_point> deadline;
+    clock::time_point next_tick;
+    std::function<void()> tick, late;
+};
+
+watcher::~watcher() {
+    if (!state_) return;
+    {
+        std::lock_guard lock(state_->m);
+        state_->closing = true;
+    }
+    state_->cv.notify_all();
+}
+
+bool watcher::prepare() noexcept {
+    if (state_) return true;
+    try {
+        auto s = std::make_shared<state>();
+        std::thread([s] {
+            std::unique_lock lock(s->m);
+            while (!s->closing) {
+                if (!s->armed) {
+                    s->cv.wait(lock);
+                    continue;
+                }
+                const auto now = clock::now();
+                if (s->deadline && now >= *s->deadline) s->late();
+                const bool ticks = s->period.count() > 0;
+                if (ticks && now >= s->next_tick) {
+                    s->tick();
+                    s->next_tick = now + s->period;
+                }
+                s->cv.wait_until(lock, !ticks ? *s->deadline
+                                       : s->deadline ? std::min(*s->deadline, s->next_tick) : s->next_tick);
+            }
+        }).detach();
+        state_ = std::move(s);
+        return true;
+    } catch (...) {  // std::system_error (no thread) or std::bad_alloc
+        return false;
+    }
+}
+
+bool watcher::arm(std::chrono::milliseconds period, std::optional<clock::time_point> deadline,
+                  std::function<void()> tick, std::function<void()> late) noexcept {
+    if (!prepare()) return false;
+    {
+        std::lock_guard lock(state_->m);
+        state_->armed = true;
+        state_->period = period;
+        state_->deadline = deadline;
+        state_->next_tick = clock::now() + period;
+        state_->tick = std::move(tick);
+        state_->late = std::move(late);
+    }
+    state_->cv.notify_all();
+    return true;
+}
+
+// No wake-up: a watcher that wakes to find nothing armed waits again.
+void watcher::disarm() noexcept {
+    std::lock_guard lock(state_->m);
+    state_->armed = false;
+    state_->tick = nullptr;
+    state_->late = nullptr;
+}
 
 // The stop timeout has passed: log why and end the process. A stop() that hangs
 // inside a log call holds the lock of the sink this line needs, so the line is
@@ -138,7 +164,7 @@ bool lifecycle::start() {
     bool ok = true;
     logger_->debug("starting");
     link_.starting(hint);
-    watched(link_.progress_period(), std::nullopt, [&] {
+    watcher_.watch(link_.progress_period(), std::nullopt, [&] {
         if (const auto failure = failure_of([&] { svc_.start(ctx_); })) {
             logger_->critical("start() failed{}", *failure);
             ok = false;
@@ -151,6 +177,9 @@ bool lifecycle::start() {
     }
     link_.ready();
     logger_->info("started");
+    // The stop timeout's thread, now that the service is up: then a stop
+    // starts none.
+    if (!watcher_.prepare()) logger_->warn("no thread could be started to enforce the stop timeout; will try again at stop");
     return true;
 }
 
@@ -167,12 +196,18 @@ void lifecycle::stop(event why) {
     // The manager first (systemd's STOPPING=1, the SCM's STOP_PENDING), the log
     // line after: the manager's view of the service is what waits on us.
     link_.stopping(timeout);
-    logger_->info(why == event::shutdown ? "stopping (system shutdown)" : "stopping");
+    // Like "starting", "stopping" is a debug line: at info, a stop is the one
+    // line "stopped", and each line on the stop path is a datagram to the log
+    // daemon while the manager waits (docs/PERFORMANCE.md). A stop() that
+    // hangs is still logged, by the stop timeout.
+    const bool shutdown = why == event::shutdown;
+    logger_->debug(shutdown ? "stopping (system shutdown)" : "stopping");
 
-    // The stop timeout: a watcher ends the process if stop() hangs.
-    watched(link_.progress_period(), std::chrono::steady_clock::now() + timeout, [&] {
+    // The stop timeout: the watcher ends the process if stop() hangs.
+    if (!watcher_.prepare()) logger_->warn("no thread could be started to enforce the stop timeout; stop() runs without it");
+    watcher_.watch(link_.progress_period(), std::chrono::steady_clock::now() + timeout, [&] {
         const auto failure = failure_of([&] {
-            if (why == event::shutdown) svc_.shutdown(ctx_);
+            if (shutdown) svc_.shutdown(ctx_);
             else svc_.stop(ctx_);
         });
         if (failure) {
@@ -180,7 +215,7 @@ void lifecycle::stop(event why) {
             failed_ = true;
         }
     }, [&] { link_.stopping(timeout); }, [&] { last_words(timeout); });
-    logger_->info("stopped");
+    logger_->info(shutdown ? "stopped (system shutdown)" : "stopped");
     logger_->flush();
 }
 

@@ -31,7 +31,7 @@ public:
     virtual bool interactive() const = 0;
     /// Non-zero: starting()/stopping() are called again at this period while
     /// start()/stop() run, so a manager with a start timeout (the SCM) sees
-    /// progress. Zero (the default) costs no thread.
+    /// progress (from the watcher's thread). Zero (the default): no ticks.
     virtual std::chrono::milliseconds progress_period() const { return std::chrono::milliseconds(0); }
     virtual void starting(std::chrono::milliseconds wait_hint) { (void)wait_hint; }
     virtual void ready() {}
@@ -44,6 +44,53 @@ public:
 class terminal_link final : public manager_link {
 public:
     bool interactive() const override { return true; }
+};
+
+/// The thread that watches start() and stop(): while one of them runs, it calls
+/// `tick` every `period` (so a manager with a start/stop timeout, the SCM,
+/// sees progress) and `late` once a deadline has passed (the stop timeout).
+/// The thread is started once, by prepare() or by the first watch that needs
+/// it, and then waits for the next watch: a stop starts no thread. That keeps
+/// thread creation off the stop path, which is both faster (docs/PERFORMANCE.md)
+/// and surer: the stop timeout cannot be lost at shutdown for want of a
+/// thread. The thread is detached; it ends when the watcher is destroyed, or
+/// with the process.
+class watcher {
+public:
+    using clock = std::chrono::steady_clock;
+    watcher() = default;
+    watcher(const watcher&) = delete;
+    watcher& operator=(const watcher&) = delete;
+    ~watcher();
+
+    /// Starts the thread if it is not running; false if it could not be.
+    bool prepare() noexcept;
+
+    /// Runs `body` under watch. `late` must not return. `tick` and `late` are
+    /// called only while `body` has not returned, under a mutex that its
+    /// return takes, so they may use the caller's state. Without a period or
+    /// a deadline there is nothing to watch; without a thread (prepare()
+    /// failed) `body` runs unwatched.
+    template <class Body>
+    void watch(std::chrono::milliseconds period, std::optional<clock::time_point> deadline, Body&& body,
+               std::function<void()> tick, std::function<void()> late) {
+        if ((period.count() <= 0 && !deadline) || !arm(period, deadline, std::move(tick), std::move(late))) {
+            body();
+            return;
+        }
+        struct disarm_on_return {
+            watcher& w;
+            ~disarm_on_return() { w.disarm(); }
+        } guard{*this};
+        body();
+    }
+
+private:
+    struct state;
+    bool arm(std::chrono::milliseconds period, std::optional<clock::time_point> deadline,
+             std::function<void()> tick, std::function<void()> late) noexcept;
+    void disarm() noexcept;
+    std::shared_ptr<state> state_;
 };
 
 /// The events a platform feeds into a running service.
@@ -113,6 +160,7 @@ private:
     mutable std::mutex tasks_mutex_;
     std::vector<periodic> tasks_;
     std::uint64_t last_task_id_ = 0;
+    watcher watcher_;
 };
 
 /// The logger run() uses: named after the service, with `sink`, at cfg.log_level.
