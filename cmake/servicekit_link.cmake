@@ -36,7 +36,9 @@ function(servicekit_gc_sections target)
 endfunction()
 
 # servicekit_static_runtime(target): with SERVICEKIT_STATIC_RUNTIME, whatever
-# links `target` gets the C++ runtime linked in, and unused sections dropped.
+# links `target` gets the C++ runtime linked in, unused sections dropped, and
+# only the shared libraries it calls loaded (--as-needed: with servicekit's own
+# ceil(), lib/src/ceil.cpp, that leaves out libm).
 # A usage requirement, so it reaches a consumer's programs (and is exported
 # with the package) without them repeating it. Where the linker and glibc
 # support it (binutils 2.38, glibc 2.36), the program's relative relocations
@@ -48,7 +50,7 @@ function(servicekit_static_runtime target)
     if(NOT SERVICEKIT_STATIC_RUNTIME)
         return()
     endif()
-    set(options -static-libstdc++ -static-libgcc -Wl,--gc-sections)
+    set(options -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--as-needed)
     check_linker_flag(CXX "-Wl,-z,pack-relative-relocs" servicekit_have_relr)
     if(servicekit_have_relr)
         list(APPEND options -Wl,-z,pack-relative-relocs)
