@@ -38,7 +38,10 @@ endfunction()
 # servicekit_static_runtime(target): with SERVICEKIT_STATIC_RUNTIME, whatever
 # links `target` gets the C++ runtime linked in, unused sections dropped, and
 # only the shared libraries it calls loaded (--as-needed: with servicekit's own
-# ceil(), lib/src/ceil.cpp, that leaves out libm).
+# ceil(), lib/src/ceil.cpp, that leaves out libm), and servicekit's default
+# terminate handler instead of libstdc++'s (lib/src/terminate.cpp; -u makes the
+# linker take it from libservicekit.a, which it searches before libstdc++.a,
+# and so leaves out libstdc++'s demangler, 45 KiB).
 # A usage requirement, so it reaches a consumer's programs (and is exported
 # with the package) without them repeating it. Where the linker and glibc
 # support it (binutils 2.38, glibc 2.36), the program's relative relocations
@@ -50,7 +53,8 @@ function(servicekit_static_runtime target)
     if(NOT SERVICEKIT_STATIC_RUNTIME)
         return()
     endif()
-    set(options -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--as-needed)
+    set(options -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--as-needed
+        -Wl,-u,_ZN9__gnu_cxx27__verbose_terminate_handlerEv)
     check_linker_flag(CXX "-Wl,-z,pack-relative-relocs" servicekit_have_relr)
     if(servicekit_have_relr)
         list(APPEND options -Wl,-z,pack-relative-relocs)
