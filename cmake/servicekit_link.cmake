@@ -19,9 +19,23 @@ endfunction()
 # exec -> READY=1 and SIGTERM -> exit are made of (docs/PERFORMANCE.md has
 # the numbers). Only servicekit's targets: a program's own code keeps its
 # build type's flags. SERVICEKIT_OPTIMIZE_SIZE=OFF turns it off.
+#
+# With SERVICEKIT_STATIC_RUNTIME and GCC, the same code is also compiled for
+# link-time optimisation, and the programs that link servicekit are linked
+# with -flto=auto (servicekit_static_runtime(), below), so the linker sees
+# servicekit, spdlog and fmt whole and drops and merges what no call needs:
+# 20 KiB of the static `minimal`, 28 KiB with the sample's own code compiled
+# the same way (it is: servicekit_small(minimal)). -ffat-lto-objects keeps
+# the machine code beside GCC's intermediate code, so the archives still link
+# into a program that is linked without LTO or by another compiler.
 function(servicekit_small target)
-    if(SERVICEKIT_OPTIMIZE_SIZE AND NOT MSVC)
-        target_compile_options(${target} PRIVATE $<$<CONFIG:Release,RelWithDebInfo>:-Os>)
+    if(NOT SERVICEKIT_OPTIMIZE_SIZE OR MSVC)
+        return()
+    endif()
+    target_compile_options(${target} PRIVATE $<$<CONFIG:Release,RelWithDebInfo>:-Os>)
+    if(SERVICEKIT_STATIC_RUNTIME AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+        target_compile_options(${target} PRIVATE
+            "$<$<CONFIG:Release,RelWithDebInfo,MinSizeRel>:-flto=auto;-ffat-lto-objects>")
     endif()
 endfunction()
 
@@ -55,6 +69,10 @@ function(servicekit_static_runtime target)
     endif()
     set(options -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--as-needed
         -Wl,-u,_ZN9__gnu_cxx27__verbose_terminate_handlerEv)
+    if(SERVICEKIT_OPTIMIZE_SIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")   # see servicekit_small()
+        list(APPEND options
+            "$<$<AND:$<CXX_COMPILER_ID:GNU>,$<CONFIG:Release,RelWithDebInfo,MinSizeRel>>:-flto=auto>")
+    endif()
     check_linker_flag(CXX "-Wl,-z,pack-relative-relocs" servicekit_have_relr)
     if(servicekit_have_relr)
         list(APPEND options -Wl,-z,pack-relative-relocs)
