@@ -40,7 +40,8 @@ controller& controller::operator=(controller&&) noexcept = default;
 
 void controller::install(install_mode mode) {
     check_executable(cfg_);
-    if (!cfg_.working_directory.empty() && !std::filesystem::is_directory(cfg_.working_directory))
+    std::error_code ec;  // a directory that cannot be looked at is not one to start in
+    if (!cfg_.working_directory.empty() && !std::filesystem::is_directory(cfg_.working_directory, ec))
         throw error(errc::invalid_config,
                     fmt::format("config.working_directory {} is not a directory: create it first",
                                 detail::quote_for_message(detail::utf8_path(cfg_.working_directory))));

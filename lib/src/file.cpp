@@ -7,16 +7,22 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
-#include <random>
 #include <utility>
 
 #if defined(_WIN32)
 #include <fstream>
+#include <random>
 #else
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <chrono>
+#if defined(__APPLE__)
+#include <sys/random.h>  // getentropy
+#endif
 #endif
 
 namespace servicekit::detail {
@@ -31,9 +37,21 @@ namespace {
                             denied ? " (run as root, or use --user for a per-user service)" : ""));
 }
 
+// A name beside `path` that no one else is writing: 64 random bits (and on
+// POSIX the file is created with O_EXCL, so a clash would fail, not share).
 std::string temp_name(const std::filesystem::path& path) {
+    std::uint64_t r = 0;
+#if defined(_WIN32)
     std::random_device rd;
-    return fmt::format(".{}.{:08x}.tmp", path.filename().string(), rd());
+    r = (std::uint64_t{rd()} << 32) | rd();
+#else
+    // getentropy(3) (glibc 2.25, macOS 10.12): the kernel's random numbers,
+    // without std::random_device's sources and token parsing in the program.
+    if (::getentropy(&r, sizeof r) != 0)
+        r = (static_cast<std::uint64_t>(::getpid()) << 32) ^
+            static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+#endif
+    return fmt::format(".{}.{:016x}.tmp", path.filename().string(), r);
 }
 
 }  // namespace
@@ -123,6 +141,11 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
     // The rename is durable only once the directory is synced.
     fd_guard dfd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dfd.get() >= 0) ::fsync(dfd.get());
+}
+
+unsigned file_type(const std::filesystem::path& path) noexcept {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<unsigned>(st.st_mode & S_IFMT) : 0U;
 }
 
 void remove_file(const std::filesystem::path& path) {

@@ -1,5 +1,7 @@
 #include "linux/journal_sink.hpp"
 
+#include "detail/file.hpp"
+
 #include <spdlog/sinks/syslog_sink.h>
 
 #include <cerrno>
@@ -7,9 +9,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
-#include <filesystem>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -121,8 +123,7 @@ void journal_sink::sink_it_(const spdlog::details::log_msg& msg) {
 }
 
 spdlog::sink_ptr make_journal_sink(const std::string& identifier) {
-    std::error_code ec;
-    if (std::filesystem::is_socket(std::string(journal_socket_path), ec))
+    if (file_type(std::string(journal_socket_path)) == S_IFSOCK)
         return std::make_shared<journal_sink>(identifier);
     return std::make_shared<spdlog::sinks::syslog_sink_mt>(identifier, LOG_PID, LOG_DAEMON, false);
 }

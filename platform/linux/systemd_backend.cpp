@@ -14,6 +14,7 @@
 #include <fstream>
 #include <pwd.h>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace servicekit::detail::systemd {
@@ -73,8 +74,7 @@ public:
     void install(const config& cfg, install_mode mode) override {
         const std::string unit = render_systemd_unit(cfg);  // rejects what systemd cannot take, before anything changes
         const auto path = unit_path(cfg);
-        std::error_code ec;
-        const bool exists = std::filesystem::exists(path, ec);
+        const bool exists = file_type(path) != 0;
         if (exists && mode == install_mode::fail_if_exists)
             throw error(errc::already_installed,
                         fmt::format("{} is already installed ({}): use `install --force` to replace it, or `uninstall` it first",
@@ -208,8 +208,7 @@ private:
 
     std::filesystem::path require_unit_file(const config& cfg) const {
         const auto path = unit_path(cfg);
-        std::error_code ec;
-        if (!std::filesystem::exists(path, ec))
+        if (file_type(path) == 0)
             throw error(errc::not_installed, fmt::format("{} is not installed (no {})", unit_name(cfg), path.string()));
         return path;
     }
@@ -244,8 +243,7 @@ private:
     void undo_new(const config& cfg, const std::filesystem::path& path) const noexcept {
         try {
             (void)run(cfg, {"disable", unit_name(cfg)}, short_bound);
-            std::error_code ec;
-            std::filesystem::remove(path, ec);
+            ::unlink(path.c_str());
             (void)run(cfg, {"daemon-reload"}, short_bound);
         } catch (...) {
         }
@@ -300,7 +298,7 @@ private:
 
 }  // namespace
 
-bool booted() { return std::filesystem::is_directory("/run/systemd/system"); }
+bool booted() { return file_type("/run/systemd/system") == S_IFDIR; }
 
 driver_seams real_seams() {
     driver_seams s;

@@ -15,11 +15,14 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <sstream>
-#include <system_error>
 
+#include <dirent.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -63,6 +66,29 @@ std::string output_summary(const command_result& r) {
     }
     if (out.size() > 600) out = out.substr(0, 600) + "...";
     return out.empty() ? "no output" : out;
+}
+
+// The target of the symbolic link `path`, or nothing if it is none.
+std::optional<std::string> link_target(const fs::path& path) {
+    std::string target(256, '\0');
+    for (;;) {
+        const auto n = ::readlink(path.c_str(), target.data(), target.size());
+        if (n < 0) return std::nullopt;
+        if (static_cast<std::size_t>(n) < target.size()) {
+            target.resize(static_cast<std::size_t>(n));
+            return target;
+        }
+        target.resize(target.size() * 2);  // it may not have fit
+    }
+}
+
+// mkdir -p, best effort: what it could not make, the link in it fails to.
+void make_directories(const fs::path& dir) noexcept {
+    if (::mkdir(dir.c_str(), 0755) == 0 || errno != ENOENT) return;
+    const auto parent = dir.parent_path();
+    if (parent == dir || parent.empty()) return;
+    make_directories(parent);
+    ::mkdir(dir.c_str(), 0755);
 }
 
 std::optional<file_owner> root_owner() {
@@ -115,8 +141,7 @@ fs::path script_backend::script(const config& cfg) const { return root_ / script
 
 std::optional<fs::path> script_backend::update_rc_d() const {
     for (const char* p : {"usr/sbin/update-rc.d", "sbin/update-rc.d"}) {
-        std::error_code ec;
-        if (fs::is_regular_file(root_ / p, ec)) return root_ / p;
+        if (file_type(root_ / p) == S_IFREG) return root_ / p;
     }
     return std::nullopt;
 }
@@ -124,16 +149,17 @@ std::optional<fs::path> script_backend::update_rc_d() const {
 std::vector<script_backend::rc_link> script_backend::find_links(const config& cfg) const {
     // update-rc.d's own pattern: /etc/rc?.d/[SK][0-9][0-9]<name>.
     std::vector<rc_link> links;
-    for (const auto dir : runlevel_dirs) {
-        std::error_code ec;
-        for (const auto& entry : fs::directory_iterator(root_ / "etc" / dir, ec)) {
-            const std::string f = entry.path().filename().string();
+    for (const auto name : runlevel_dirs) {
+        const fs::path dir = root_ / "etc" / name;
+        const std::unique_ptr<DIR, int (*)(DIR*)> entries(::opendir(dir.c_str()), &::closedir);
+        if (!entries) continue;
+        while (const dirent* entry = ::readdir(entries.get())) {
+            const std::string_view f = entry->d_name;
             if (f.size() != cfg.name.size() + 3 || (f[0] != 'S' && f[0] != 'K') || !std::isdigit(static_cast<unsigned char>(f[1])) ||
-                !std::isdigit(static_cast<unsigned char>(f[2])) || f.compare(3, std::string::npos, cfg.name) != 0)
+                !std::isdigit(static_cast<unsigned char>(f[2])) || f.substr(3) != cfg.name)
                 continue;
-            std::error_code lec;
-            if (!entry.is_symlink(lec)) continue;
-            links.push_back({entry.path(), fs::read_symlink(entry.path(), lec)});
+            const fs::path path = dir / f;
+            if (auto target = link_target(path)) links.push_back({path, std::move(*target)});
         }
     }
     return links;
@@ -149,9 +175,8 @@ void script_backend::restore(const config& cfg, const snapshot& s) noexcept {
         else remove_file(script(cfg));
     } catch (...) {
     }
-    std::error_code ec;
-    for (const auto& l : find_links(cfg)) fs::remove(l.path, ec);
-    for (const auto& l : s.links) fs::create_symlink(l.target, l.path, ec);
+    for (const auto& l : find_links(cfg)) ::unlink(l.path.c_str());
+    for (const auto& l : s.links) ::symlink(l.target.c_str(), l.path.c_str());
 }
 
 void script_backend::enable(const config& cfg) {
@@ -168,13 +193,15 @@ void script_backend::enable(const config& cfg) {
         for (const char level : levels) {
             if (level == ' ') continue;
             const fs::path dir = root_ / "etc" / fmt::format("rc{}.d", level);
-            std::error_code ec;
-            fs::create_directories(dir, ec);
-            fs::create_symlink(fs::path("..") / "init.d" / cfg.name, dir / fmt::format("{}01{}", kind, cfg.name), ec);
-            if (ec)
-                throw error(ec.value() == EACCES || ec.value() == EPERM ? errc::permission_denied : errc::io,
+            make_directories(dir);
+            const auto target = "../init.d/" + cfg.name;
+            const auto path = dir / fmt::format("{}01{}", kind, cfg.name);
+            if (::symlink(target.c_str(), path.c_str()) != 0) {
+                const int err = errno;
+                throw error(err == EACCES || err == EPERM ? errc::permission_denied : errc::io,
                             fmt::format("cannot create the link {}: {}", quote_for_message((dir / cfg.name).string()),
-                                        ec.message()));
+                                        std::strerror(err)));
+            }
         }
     };
     link(default_start(cfg), 'S');
@@ -191,9 +218,9 @@ void script_backend::disable(const config& cfg) {
                                                           describe_command(argv), r.exit_code, output_summary(r)));
     }
     for (const auto& l : find_links(cfg)) {
-        std::error_code ec;
-        if (!fs::remove(l.path, ec) && ec)
-            throw error(errc::io, fmt::format("cannot remove the link {}: {}", quote_for_message(l.path.string()), ec.message()));
+        if (::unlink(l.path.c_str()) != 0 && errno != ENOENT)
+            throw error(errc::io, fmt::format("cannot remove the link {}: {}", quote_for_message(l.path.string()),
+                                              std::strerror(errno)));
     }
 }
 
@@ -202,8 +229,7 @@ command_result script_backend::run_script(const config& cfg, const char* verb) c
 }
 
 void script_backend::require_installed(const config& cfg, const char* verb) const {
-    std::error_code ec;
-    if (!fs::exists(script(cfg), ec))
+    if (file_type(script(cfg)) == 0)
         throw error(errc::not_installed, fmt::format("cannot {} {}: it is not installed (no /{}); run install first",
                                                      verb, cfg.name, script_path(cfg)));
 }
@@ -269,8 +295,7 @@ void script_backend::restart(const config& cfg) { control(cfg, "restart"); }
 status_info script_backend::query(const config& cfg) const {
     require_system_scope(cfg);
     status_info info;
-    std::error_code ec;
-    if (!fs::exists(script(cfg), ec)) {
+    if (file_type(script(cfg)) == 0) {
         info.state = status::not_installed;
         return info;
     }

@@ -19,4 +19,13 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 /// Removes `path` if it exists; throws like write_file_atomic.
 void remove_file(const std::filesystem::path& path);
 
+#if !defined(_WIN32)
+/// What `path` is, following symbolic links, as stat(2) tells it: the
+/// S_IFMT bits of st_mode (S_IFREG, S_IFDIR, S_IFSOCK...), or 0 when nothing
+/// is there or it cannot be looked at. std::filesystem::status with an
+/// error_code says the same; this is one system call, not a library of them
+/// in every program (docs/PERFORMANCE.md, the static build's size).
+unsigned file_type(const std::filesystem::path& path) noexcept;
+#endif
+
 }  // namespace servicekit::detail
