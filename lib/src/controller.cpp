@@ -40,11 +40,17 @@ controller& controller::operator=(controller&&) noexcept = default;
 
 void controller::install(install_mode mode) {
     check_executable(cfg_);
-    std::error_code ec;  // a directory that cannot be looked at is not one to start in
-    if (!cfg_.working_directory.empty() && !std::filesystem::is_directory(cfg_.working_directory, ec))
+    std::error_code ec;
+    if (!cfg_.working_directory.empty() && !std::filesystem::is_directory(cfg_.working_directory, ec)) {
+        // Missing is one thing (ENOENT, ENOTDIR); a directory that cannot be
+        // looked at (EACCES on a parent) another.
+        const bool missing = !ec || ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory;
         throw error(errc::invalid_config,
-                    fmt::format("config.working_directory {} is not a directory: create it first",
-                                detail::quote_for_message(detail::utf8_path(cfg_.working_directory))));
+                    fmt::format("config.working_directory {} {}",
+                                detail::quote_for_message(detail::utf8_path(cfg_.working_directory)),
+                                missing ? std::string("is not a directory: create it first")
+                                        : fmt::format("cannot be looked at ({}): fix its permissions", ec.message())));
+    }
     backend_->install(cfg_, mode);
 }
 
