@@ -27,13 +27,20 @@ endfunction()
 # 20 KiB of the static `minimal`, 28 KiB with the sample's own code compiled
 # the same way (it is: servicekit_small(minimal)). -ffat-lto-objects keeps
 # the machine code beside GCC's intermediate code, so the archives still link
-# into a program that is linked without LTO or by another compiler.
+# into a program that is linked without LTO or by another compiler. A GCC
+# without LTO support (CheckIPOSupported says) just goes without.
+include(CheckIPOSupported)
+set(servicekit_lto OFF)
+if(SERVICEKIT_OPTIMIZE_SIZE AND SERVICEKIT_STATIC_RUNTIME AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    check_ipo_supported(RESULT servicekit_lto LANGUAGES CXX)
+endif()
+
 function(servicekit_small target)
     if(NOT SERVICEKIT_OPTIMIZE_SIZE OR MSVC)
         return()
     endif()
     target_compile_options(${target} PRIVATE $<$<CONFIG:Release,RelWithDebInfo>:-Os>)
-    if(SERVICEKIT_STATIC_RUNTIME AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    if(servicekit_lto)
         target_compile_options(${target} PRIVATE
             "$<$<CONFIG:Release,RelWithDebInfo,MinSizeRel>:-flto=auto;-ffat-lto-objects>")
     endif()
@@ -69,7 +76,7 @@ function(servicekit_static_runtime target)
     endif()
     set(options -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--as-needed
         -Wl,-u,_ZN9__gnu_cxx27__verbose_terminate_handlerEv)
-    if(SERVICEKIT_OPTIMIZE_SIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")   # see servicekit_small()
+    if(servicekit_lto)   # see servicekit_small()
         list(APPEND options
             "$<$<AND:$<CXX_COMPILER_ID:GNU>,$<CONFIG:Release,RelWithDebInfo,MinSizeRel>>:-flto=auto>")
     endif()
