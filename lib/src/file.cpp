@@ -98,7 +98,9 @@ private:
     int fd_;
 };
 
-void make_parents(const std::filesystem::path& dir) {
+}  // namespace
+
+void make_directories(const std::filesystem::path& dir) {
     if (dir.empty()) return;
     struct stat st {};
     if (::stat(dir.c_str(), &st) == 0) {
@@ -106,16 +108,27 @@ void make_parents(const std::filesystem::path& dir) {
     } else if (errno == EACCES) {
         fail(dir, "look into", errno);  // creating it would fail the same way
     }
-    make_parents(dir.parent_path());
+    make_directories(dir.parent_path());
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) fail(dir, "create directory", errno);
 }
 
-}  // namespace
+std::optional<std::string> link_target(const std::filesystem::path& path) {
+    std::string target(256, '\0');
+    for (;;) {
+        const auto n = ::readlink(path.c_str(), target.data(), target.size());
+        if (n < 0) return std::nullopt;
+        if (static_cast<std::size_t>(n) < target.size()) {
+            target.resize(static_cast<std::size_t>(n));
+            return target;
+        }
+        target.resize(target.size() * 2);  // it may not have fit
+    }
+}
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode,
                        std::optional<file_owner> owner) {
     const auto dir = path.parent_path();
-    make_parents(dir);
+    make_directories(dir);
     const auto tmp = dir / temp_name(path);
     fd_guard fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (fd.get() < 0) fail(path, "write", errno);

@@ -68,29 +68,6 @@ std::string output_summary(const command_result& r) {
     return out.empty() ? "no output" : out;
 }
 
-// The target of the symbolic link `path`, or nothing if it is none.
-std::optional<std::string> link_target(const fs::path& path) {
-    std::string target(256, '\0');
-    for (;;) {
-        const auto n = ::readlink(path.c_str(), target.data(), target.size());
-        if (n < 0) return std::nullopt;
-        if (static_cast<std::size_t>(n) < target.size()) {
-            target.resize(static_cast<std::size_t>(n));
-            return target;
-        }
-        target.resize(target.size() * 2);  // it may not have fit
-    }
-}
-
-// mkdir -p, best effort: what it could not make, the link in it fails to.
-void make_directories(const fs::path& dir) noexcept {
-    if (::mkdir(dir.c_str(), 0755) == 0 || errno != ENOENT) return;
-    const auto parent = dir.parent_path();
-    if (parent == dir || parent.empty()) return;
-    make_directories(parent);
-    ::mkdir(dir.c_str(), 0755);
-}
-
 std::optional<file_owner> root_owner() {
     // Scripts in /etc/init.d belong to root; a test running unprivileged
     // against a temp root keeps its own ownership.
@@ -193,7 +170,10 @@ void script_backend::enable(const config& cfg) {
         for (const char level : levels) {
             if (level == ' ') continue;
             const fs::path dir = root_ / "etc" / fmt::format("rc{}.d", level);
-            make_directories(dir);
+            try {
+                make_directories(dir);
+            } catch (const error&) {  // best effort: the link in it reports what is wrong
+            }
             const auto target = "../init.d/" + cfg.name;
             const auto path = dir / fmt::format("{}01{}", kind, cfg.name);
             if (::symlink(target.c_str(), path.c_str()) != 0) {
@@ -218,9 +198,11 @@ void script_backend::disable(const config& cfg) {
                                                           describe_command(argv), r.exit_code, output_summary(r)));
     }
     for (const auto& l : find_links(cfg)) {
-        if (::unlink(l.path.c_str()) != 0 && errno != ENOENT)
+        if (::unlink(l.path.c_str()) != 0 && errno != ENOENT) {
+            const int err = errno;  // before the message's allocations
             throw error(errc::io, fmt::format("cannot remove the link {}: {}", quote_for_message(l.path.string()),
-                                              std::strerror(errno)));
+                                              std::strerror(err)));
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 #include "detail/backend.hpp"
+#include "detail/file.hpp"
 
 #include <servicekit/error.hpp>
 
@@ -26,11 +27,10 @@ std::filesystem::path current_executable() {
         throw error(errc::io, fmt::format("cannot resolve this program's path {}: {}", buf, std::strerror(errno)));
     return resolved;
 #else
-    std::error_code ec;
-    auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec)
-        throw error(errc::io, fmt::format("cannot read /proc/self/exe ({}): set config.executable", ec.message()));
-    return p;
+    auto target = link_target("/proc/self/exe");
+    if (!target)
+        throw error(errc::io, fmt::format("cannot read /proc/self/exe ({}): set config.executable", std::strerror(errno)));
+    return std::move(*target);
 #endif
 }
 

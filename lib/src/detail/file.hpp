@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace servicekit::detail {
@@ -20,6 +21,15 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 void remove_file(const std::filesystem::path& path);
 
 #if !defined(_WIN32)
+/// Creates `dir` and its missing parents (0755), like `mkdir -p`; throws like
+/// write_file_atomic.
+void make_directories(const std::filesystem::path& dir);
+
+/// The target of the symbolic link `path`, as readlink(2) gives it, however
+/// long; nothing when it cannot be read (errno tells why: EINVAL for a path
+/// that is not a symbolic link).
+std::optional<std::string> link_target(const std::filesystem::path& path);
+
 /// What `path` is, following symbolic links, as stat(2) tells it: the
 /// S_IFMT bits of st_mode (S_IFREG, S_IFDIR, S_IFSOCK...), or 0 when nothing
 /// is there or it cannot be looked at. std::filesystem::status with an
