@@ -169,23 +169,63 @@ std::string json_string(std::string_view s) {
     return out + '"';
 }
 
-po::options_description option_table(std::optional<std::string>* name, std::optional<std::string>* level,
-                                      bool* help, bool* version, bool* user, bool* force, bool* json) {
+// What the command line asks for.
+struct invocation {
+    std::string verb = "run";
+    std::optional<std::string> name, level_name;
+    std::optional<spdlog::level::level_enum> level;
+    bool help = false, version = false, user = false, force = false, json = false;
+};
+
+po::options_description option_table(invocation& inv) {
     po::options_description opts("Options");
     opts.add_options()
-        ("help,h", po::bool_switch(help), "print this help and exit")
-        ("version", po::bool_switch(version), "print the version and exit")
-        ("name", po::value<std::string>()->notifier([name](const std::string& v) { *name = v; }),
+        ("help,h", po::bool_switch(&inv.help), "print this help and exit")
+        ("version", po::bool_switch(&inv.version), "print the version and exit")
+        ("name", po::value<std::string>()->notifier([&inv](const std::string& v) { inv.name = v; }),
          "the instance's service name (run several instances of one program)")
-        ("user", po::bool_switch(user), "a per-user service (systemd --user, a launchd agent)")
-        ("log-level", po::value<std::string>()->notifier([level](const std::string& v) { *level = v; }),
+        ("user", po::bool_switch(&inv.user), "a per-user service (systemd --user, a launchd agent)")
+        ("log-level", po::value<std::string>()->notifier([&inv](const std::string& v) { inv.level_name = v; }),
          "trace, debug, info, warn, error, critical or off")
-        ("force", po::bool_switch(force), "install: replace an installed service in place")
-        ("json", po::bool_switch(json), "status: print JSON");
+        ("force", po::bool_switch(&inv.force), "install: replace an installed service in place")
+        ("json", po::bool_switch(&inv.json), "status: print JSON");
     return opts;
 }
 
-void print_help(const std::string& prog, const config& cfg, const po::options_description& opts) {
+// Reads the options and the command into `inv`. Throws po::error or
+// usage_error.
+void parse(const std::vector<std::string>& args, invocation& inv) {
+    po::options_description hidden;
+    hidden.add_options()("command", po::value<std::vector<std::string>>());
+    po::options_description all;
+    all.add(option_table(inv)).add(hidden);
+    po::positional_options_description positional;
+    positional.add("command", -1);
+
+    po::variables_map vm;
+    const auto style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
+    po::store(po::command_line_parser(args).options(all).positional(positional).style(style).run(), vm);
+    po::notify(vm);
+    if (vm.count("command")) {
+        const auto& words = vm["command"].as<std::vector<std::string>>();
+        inv.verb = words.front();
+        if (std::none_of(verbs.begin(), verbs.end(), [&](const verb_info& v) { return v.name == inv.verb; }))
+            throw usage_error(fmt::format("unknown command '{}'", inv.verb));
+        if (words.size() > 1)
+            throw usage_error(fmt::format("unexpected argument '{}' (service arguments go after '--')", words[1]));
+    }
+    if (inv.force && inv.verb != "install") throw usage_error("--force goes with install");
+    if (inv.json && inv.verb != "status") throw usage_error("--json goes with status");
+    if (inv.level_name) {
+        inv.level = parse_log_level(*inv.level_name);
+        if (!inv.level)
+            throw usage_error(fmt::format("--log-level '{}' is not one of trace, debug, info, warn, error, critical, off", *inv.level_name));
+    }
+}
+
+void print_help(const std::string& prog, const config& cfg) {
+    invocation unused;
+    const auto opts = option_table(unused);
     std::string text = fmt::format("Usage: {} [options] [command] [-- service arguments...]\n", prog);
     if (!cfg.description.empty()) text += "\n" + cfg.description + "\n";
     text += "\nCommands:\n";
@@ -209,56 +249,36 @@ int cli_main(int argc, char** argv, config cfg, service& svc) {
         args.erase(dashdash, args.end());
     }
 
-    std::optional<std::string> name, level;
-    bool help = false, version = false, user = false, force = false, json = false;
-    const auto opts = option_table(&name, &level, &help, &version, &user, &force, &json);
-    po::options_description hidden;
-    hidden.add_options()("command", po::value<std::vector<std::string>>());
-    po::options_description all;
-    all.add(opts).add(hidden);
-    po::positional_options_description positional;
-    positional.add("command", -1);
-
-    std::string verb = "run";
-    try {
-        po::variables_map vm;
-        const auto style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
-        po::store(po::command_line_parser(args).options(all).positional(positional).style(style).run(), vm);
-        po::notify(vm);
-        if (vm.count("command")) {
-            const auto& words = vm["command"].as<std::vector<std::string>>();
-            verb = words.front();
-            if (std::none_of(verbs.begin(), verbs.end(), [&](const verb_info& v) { return v.name == verb; }))
-                throw usage_error(fmt::format("unknown command '{}'", verb));
-            if (words.size() > 1)
-                throw usage_error(fmt::format("unexpected argument '{}' (service arguments go after '--')", words[1]));
+    // `app run` without options is how the service manager starts the
+    // service, every time, and it leaves the option parser nothing to do: the
+    // parser's table is then neither built nor torn down, which is a fifth of
+    // what the program does before it reports ready, and work on its way out
+    // after a stop (docs/PERFORMANCE.md). Any other command line is parsed.
+    invocation inv;
+    if (!(args.empty() || (args.size() == 1 && args.front() == "run"))) {
+        try {
+            parse(args, inv);
+        } catch (const po::error& e) {
+            std::fprintf(stderr, "%s: %s; try '%s --help'\n", prog.c_str(), usage_message(e).c_str(), prog.c_str());
+            return usage;
+        } catch (const usage_error& e) {
+            std::fprintf(stderr, "%s: %s; try '%s --help'\n", prog.c_str(), e.what(), prog.c_str());
+            return usage;
         }
-        if (force && verb != "install") throw usage_error("--force goes with install");
-        if (json && verb != "status") throw usage_error("--json goes with status");
-        if (level) {
-            const auto parsed_level = parse_log_level(*level);
-            if (!parsed_level)
-                throw usage_error(fmt::format("--log-level '{}' is not one of trace, debug, info, warn, error, critical, off", *level));
-            cfg.log_level = *parsed_level;
-        }
-    } catch (const po::error& e) {
-        std::fprintf(stderr, "%s: %s; try '%s --help'\n", prog.c_str(), usage_message(e).c_str(), prog.c_str());
-        return usage;
-    } catch (const usage_error& e) {
-        std::fprintf(stderr, "%s: %s; try '%s --help'\n", prog.c_str(), e.what(), prog.c_str());
-        return usage;
     }
+    if (inv.level) cfg.log_level = *inv.level;
+    const std::string& verb = inv.verb;
 
-    if (help) {
-        print_help(prog, cfg, opts);
+    if (inv.help) {
+        print_help(prog, cfg);
         return ok;
     }
-    if (version) {
+    if (inv.version) {
         std::cout << prog << " (servicekit " SERVICEKIT_VERSION ")\n";
         return ok;
     }
-    if (name) cfg.name = *name;
-    if (user) cfg.scope = scope::user;
+    if (inv.name) cfg.name = *inv.name;
+    if (inv.user) cfg.scope = scope::user;
     if (service_args) cfg.arguments = std::move(*service_args);
 
     const std::string who = printable_or(cfg.name, prog);
@@ -269,7 +289,7 @@ int cli_main(int argc, char** argv, config cfg, service& svc) {
         }
         controller ctl(cfg);
         if (verb == "install") {
-            ctl.install(force ? install_mode::replace : install_mode::fail_if_exists);
+            ctl.install(inv.force ? install_mode::replace : install_mode::fail_if_exists);
             std::printf("%s: installed (%.*s)\n", who.c_str(), static_cast<int>(ctl.platform().size()), ctl.platform().data());
         } else if (verb == "uninstall") {
             ctl.uninstall();
@@ -287,7 +307,7 @@ int cli_main(int argc, char** argv, config cfg, service& svc) {
             std::cout << ctl.render();
         } else if (verb == "status") {
             const auto info = ctl.query();
-            if (json) {
+            if (inv.json) {
                 std::cout << fmt::format(R"({{"name":{},"platform":{},"scope":{},"status":{},"pid":{},"detail":{}}})",
                                          json_string(cfg.name), json_string(ctl.platform()),
                                          json_string(to_string(cfg.scope)), json_string(to_string(info.state)),

@@ -59,6 +59,10 @@ TEST_CASE("usage errors exit 2") {
     const std::vector<std::vector<std::string>> bad{
         {"frobnicate"},
         {"status", "extra"},
+        {"run", "extra"},
+        {"run", "run"},
+        {"run", "--bogus"},
+        {"--bogus", "run"},
         {"--force", "status"},
         {"install", "--json"},
         {"--log-level", "loud"},
@@ -91,6 +95,38 @@ TEST_CASE("no verb means run; configured arguments are used when none are given"
     CHECK(svc.stopped);
     CHECK(svc.interactive);
     CHECK(svc.arguments == std::vector<std::string>{"--configured"});
+}
+
+// `run` and an empty command line take a path of their own, without the
+// option parser: they must mean what the parser would make of them.
+TEST_CASE("run without options keeps the configured name, scope and log level") {
+    foreground fg;
+    for (const std::vector<std::string>& words : {std::vector<std::string>{}, {"run"}, {"run", "--", "x"}}) {
+        CAPTURE(words.size());
+        auto cfg = base();
+        cfg.scope = servicekit::scope::user;
+        cfg.log_level = spdlog::level::critical;
+        recorder svc;
+        CHECK(cli(words, svc, cfg) == 0);
+        CHECK(svc.started);
+        CHECK(svc.stopped);
+        CHECK(svc.name == "clitest");
+        CHECK(svc.scope == servicekit::scope::user);
+        CHECK(svc.level == spdlog::level::critical);
+        CHECK(svc.arguments == (words.size() == 3 ? std::vector<std::string>{"x"} : std::vector<std::string>{"--configured"}));
+    }
+}
+
+TEST_CASE("run without options still validates the configuration (exit 6)") {
+    foreground fg;
+    for (const std::vector<std::string>& words : {std::vector<std::string>{}, {"run"}, {"run", "--"}}) {
+        CAPTURE(words.size());
+        auto cfg = base();
+        cfg.name = "../x";
+        recorder svc;
+        CHECK(cli(words, svc, cfg) == servicekit::cli::invalid_config);
+        CHECK_FALSE(svc.started);
+    }
 }
 
 TEST_CASE("everything after -- reaches the service verbatim, even options and verbs") {
