@@ -251,12 +251,10 @@ ROWS = [
     ("stop_inactive_ms", "stop -> inactive", "ms", "lower", None),
     ("uninstall_ms", "uninstall", "ms", "lower", None),
 ]
-SCALE = {m: 1e-3 for m in ("ready_us", "ready_cpu_us", "ready_cold_us", "ready_warm_us", "term_us", "term_cpu_us",
-                            "term_cold_us", "term_warm_us", "term_stopping_us")}
-# Timings: the cell shows "median (min)"; the ratio is of the medians.
-TIMED = {"ready_us", "ready_cpu_us", "ready_cold_us", "ready_warm_us", "term_us", "term_cpu_us", "term_cold_us",
-         "term_warm_us", "term_stopping_us", "status_ms", "install_active_ms",
-         "install_only_ms", "start_only_ms", "stop_inactive_ms", "uninstall_ms"}
+# A timing is a metric recorded in microseconds (..._us) or milliseconds
+# (..._ms) and shown in milliseconds, as "median (min)"; the ratio is of the
+# medians.
+TIMED_SUFFIXES = ("_us", "_ms")
 
 
 def med(xs):
@@ -286,14 +284,15 @@ def table(b):
         r = b.results.get(metric)
         if not r:
             continue
-        scale = SCALE.get(metric, 1)
+        scale = 1e-3 if metric.endswith("_us") else 1
+        timed = metric.endswith(TIMED_SUFFIXES)
         floor = med(r.get("floor", []))
 
         def cell(xs):
             m = med(xs)
             if m is None:
                 return "n/a"
-            return fmt(m * scale) + (" (%s)" % fmt(min(xs) * scale) if metric in TIMED else "")
+            return fmt(m * scale) + (" (%s)" % fmt(min(xs) * scale) if timed else "")
         cells = ["%s%s" % (label, " (%s)" % unit if unit else ""), cell(r.get("floor", []))]
         ratios = {}
         for v in variants:

@@ -47,7 +47,7 @@ void __verbose_terminate_handler() {
         std::abort();
     }
     const char* name = type->name();
-    if (*name == '*') ++name;  // GCC marks types local to a translation unit so
+    if (*name == '*') ++name;  // GCC's mark for a type local to its translation unit
     say("terminate called after throwing an instance of '");
     say(name);
     say("'\n");

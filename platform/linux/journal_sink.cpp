@@ -123,7 +123,7 @@ void journal_sink::sink_it_(const spdlog::details::log_msg& msg) {
 }
 
 spdlog::sink_ptr make_journal_sink(const std::string& identifier) {
-    if (file_type(std::string(journal_socket_path)) == S_IFSOCK)
+    if (file_type(journal_socket_path) == S_IFSOCK)
         return std::make_shared<journal_sink>(identifier);
     return std::make_shared<spdlog::sinks::syslog_sink_mt>(identifier, LOG_PID, LOG_DAEMON, false);
 }

@@ -5,10 +5,12 @@
 
 #include "detail/lifecycle.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <set>
 #include <string>
 #include <thread>
@@ -35,8 +37,7 @@ std::set<std::string> threads_of_this_process() {
 
 std::set<std::string> minus(const std::set<std::string>& a, const std::set<std::string>& b) {
     std::set<std::string> d;
-    for (const auto& x : a)
-        if (b.count(x) == 0) d.insert(x);
+    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::inserter(d, d.end()));
     return d;
 }
 #endif
