@@ -99,10 +99,11 @@ class Bench:
     def spawn(self):
         """Idle footprint 2 s after exec; exec -> READY=1 and SIGTERM -> exit,
         also from extra runs with a short idle time (they are noisier)."""
-        runs = [(2000, self.reps, True), (100, 3 * self.reps, False)]
-        phase = {2000: "cold", 100: "warm"}   # the split rows: after a long idle time, after a short one
+        # (idle ms, repetitions, read the footprint, the split rows' name:
+        # after a long idle time, after a short one)
+        runs = [(2000, self.reps, True, "cold"), (100, 3 * self.reps, False, "warm")]
         os.makedirs(self.out, exist_ok=True)
-        for idle, reps, footprint in runs:
+        for idle, reps, footprint, phase in runs:
             for _ in range(reps):
                 for name, path in self.bin.items():
                     argv = [path] if name.startswith("floor") else [path, "run"]
@@ -114,13 +115,13 @@ class Bench:
                     kv = self.parse(p.stdout)
                     if kv.get("ready_us", -1) >= 0:
                         self.add("ready_us", name, kv["ready_us"])
-                        self.add("ready_%s_us" % phase[idle], name, kv["ready_us"])
+                        self.add("ready_%s_us" % phase, name, kv["ready_us"])
                         if "ready_cpu_us" in kv:   # the probe leaves out a read that failed
                             self.add("ready_cpu_us", name, kv["ready_cpu_us"])
                     else:
                         self.notes.append("%s sent no READY=1" % name)
                     self.add("term_us", name, kv["term_us"])
-                    self.add("term_%s_us" % phase[idle], name, kv["term_us"])
+                    self.add("term_%s_us" % phase, name, kv["term_us"])
                     self.add("term_cpu_us", name, kv["term_cpu_us"])
                     if "term_stopping_us" in kv:
                         self.add("term_stopping_us", name, kv["term_stopping_us"])

@@ -192,9 +192,8 @@ po::options_description option_table(invocation& inv) {
     return opts;
 }
 
-// Reads the options and the command into `inv`. Throws po::error or
-// usage_error.
-void parse(const std::vector<std::string>& args, invocation& inv) {
+// parse() with Boost.Program_options; throws po::error or usage_error.
+void parse_options(const std::vector<std::string>& args, invocation& inv) {
     po::options_description hidden;
     hidden.add_options()("command", po::value<std::vector<std::string>>());
     po::options_description all;
@@ -220,6 +219,22 @@ void parse(const std::vector<std::string>& args, invocation& inv) {
         inv.level = parse_log_level(*inv.level_name);
         if (!inv.level)
             throw usage_error(fmt::format("--log-level '{}' is not one of trace, debug, info, warn, error, critical, off", *inv.level_name));
+    }
+}
+
+// Reads the options and the command into `inv`; throws usage_error.
+//
+// `app run` without options is how the service manager starts the service,
+// every time, and it leaves the option parser nothing to do: the parser's
+// table is then neither built nor torn down, which is a fifth of what the
+// program does before it reports ready, and work on its way out after a stop
+// (docs/PERFORMANCE.md). `inv` as it is already means `run`.
+void parse(const std::vector<std::string>& args, invocation& inv) {
+    if (args.empty() || (args.size() == 1 && args.front() == "run")) return;
+    try {
+        parse_options(args, inv);
+    } catch (const po::error& e) {
+        throw usage_error(usage_message(e));
     }
 }
 
@@ -249,22 +264,12 @@ int cli_main(int argc, char** argv, config cfg, service& svc) {
         args.erase(dashdash, args.end());
     }
 
-    // `app run` without options is how the service manager starts the
-    // service, every time, and it leaves the option parser nothing to do: the
-    // parser's table is then neither built nor torn down, which is a fifth of
-    // what the program does before it reports ready, and work on its way out
-    // after a stop (docs/PERFORMANCE.md). Any other command line is parsed.
     invocation inv;
-    if (!(args.empty() || (args.size() == 1 && args.front() == "run"))) {
-        try {
-            parse(args, inv);
-        } catch (const po::error& e) {
-            std::fprintf(stderr, "%s: %s; try '%s --help'\n", prog.c_str(), usage_message(e).c_str(), prog.c_str());
-            return usage;
-        } catch (const usage_error& e) {
-            std::fprintf(stderr, "%s: %s; try '%s --help'\n", prog.c_str(), e.what(), prog.c_str());
-            return usage;
-        }
+    try {
+        parse(args, inv);
+    } catch (const usage_error& e) {
+        std::fprintf(stderr, "%s: %s; try '%s --help'\n", prog.c_str(), e.what(), prog.c_str());
+        return usage;
     }
     if (inv.level) cfg.log_level = *inv.level;
     const std::string& verb = inv.verb;
