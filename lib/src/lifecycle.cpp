@@ -225,9 +225,11 @@ int lifecycle::exit_code() const noexcept {
 }
 
 void lifecycle::request_stop(int exit_code) noexcept {
+    // The first request wins; its code is stored before the loop can see it.
     bool expected = false;
-    if (stop_requested_.compare_exchange_strong(expected, true)) {
+    if (stop_claimed_.compare_exchange_strong(expected, true)) {
         requested_code_.store(exit_code);
+        stop_requested_.store(true);
         if (wake_) wake_();
     }
 }

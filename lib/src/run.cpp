@@ -4,6 +4,7 @@
 #include "detail/backend.hpp"
 
 #include <cstdio>
+#include <exception>
 
 namespace servicekit {
 
@@ -16,7 +17,12 @@ int run(const config& cfg, service& svc) {
         std::fprintf(stderr, "%s: %s\n", cfg.name.empty() ? "servicekit" : cfg.name.c_str(), e.what());
         return exit_failure;
     }
-    return detail::make_native_backend()->run(effective, svc);
+    try {
+        return detail::make_native_backend()->run(effective, svc);
+    } catch (const std::exception& e) {  // no signal pipe, no memory: nothing ran yet
+        std::fprintf(stderr, "%s: cannot run: %s\n", effective.name.c_str(), e.what());
+        return exit_failure;
+    }
 }
 
 }  // namespace servicekit

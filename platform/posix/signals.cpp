@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstring>
 #include <csignal>
+#include <optional>
+#include <system_error>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
@@ -17,19 +21,31 @@ namespace servicekit::detail::posix {
 
 namespace {
 
+// The signals run() handles, and the bit of each in `pending`.
+constexpr std::array<int, 4> handled{SIGINT, SIGTERM, SIGHUP, SIGCHLD};
+constexpr unsigned bit(int signo) {
+    for (std::size_t i = 0; i < handled.size(); ++i)
+        if (handled[i] == signo) return 1u << i;
+    return 0;
+}
+
+// The handler records the signal here and writes a byte to the self-pipe to
+// wake the run loop. The byte only wakes: a pipe can be full, and a signal
+// must not be lost with its byte.
+std::atomic<unsigned> pending{0};
+static_assert(std::atomic<unsigned>::is_always_lock_free, "the signal handler needs a lock-free atomic");
 int wake_fd = -1;  // the write end of the self-pipe, for the signal handlers
 
 extern "C" void on_signal(int signo) {
     const int saved = errno;
-    const auto byte = static_cast<char>(signo);
-    [[maybe_unused]] const auto n = ::write(wake_fd, &byte, 1);  // non-blocking; a full pipe already wakes us
+    pending.fetch_or(bit(signo));
+    const char byte = 1;
+    [[maybe_unused]] const auto n = ::write(wake_fd, &byte, 1);  // non-blocking; a full pipe wakes the loop as well
     errno = saved;
 }
 
-constexpr char wake_byte = 0;  // request_stop(); no signal is 0
-
 void make_pipe(int fds[2]) {
-    if (::pipe(fds) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+    if (::pipe(fds) != 0) throw std::system_error(errno, std::generic_category(), "cannot create the signal pipe");
     for (int i = 0; i < 2; ++i) {
         ::fcntl(fds[i], F_SETFD, FD_CLOEXEC);
         ::fcntl(fds[i], F_SETFL, ::fcntl(fds[i], F_GETFL) | O_NONBLOCK);
@@ -45,20 +61,21 @@ public:
         sa.sa_handler = on_signal;
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESTART;
-        for (std::size_t i = 0; i < signals_.size(); ++i) {
-            if (signals_[i] == SIGCHLD && !reap) continue;
-            ::sigaction(signals_[i], &sa, &saved_[i]);
+        pending.store(0);
+        for (std::size_t i = 0; i < handled.size(); ++i) {
+            if (handled[i] == SIGCHLD && !reap) continue;
+            ::sigaction(handled[i], &sa, &saved_[i]);
             installed_[i] = true;
         }
         // A parent may have blocked them (some container runtimes do).
         sigset_t set;
         sigemptyset(&set);
-        for (const int s : signals_) sigaddset(&set, s);
+        for (const int s : handled) sigaddset(&set, s);
         ::pthread_sigmask(SIG_UNBLOCK, &set, &saved_mask_);
     }
     ~signal_scope() {
-        for (std::size_t i = 0; i < signals_.size(); ++i)
-            if (installed_[i]) ::sigaction(signals_[i], &saved_[i], nullptr);
+        for (std::size_t i = 0; i < handled.size(); ++i)
+            if (installed_[i]) ::sigaction(handled[i], &saved_[i], nullptr);
         ::pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);
         wake_fd = -1;
         ::close(fds_[0]);
@@ -71,29 +88,73 @@ public:
     int write_fd() const noexcept { return fds_[1]; }
 
 private:
-    static constexpr std::array<int, 4> signals_{SIGINT, SIGTERM, SIGHUP, SIGCHLD};
     std::array<struct sigaction, 4> saved_{};
     std::array<bool, 4> installed_{};
     sigset_t saved_mask_{};
     int fds_[2]{-1, -1};
 };
 
-void reap_children() {
-    int st = 0;
-    while (::waitpid(-1, &st, WNOHANG) > 0) {}
+// As PID 1 the children of processes that died become ours, and nobody else
+// reaps them when they exit. A zombie is reaped once it has waited
+// `orphan_grace`, not at once: it may be a child the service started itself
+// and is about to wait for (waitpid(), pclose(), system()), and reaping it
+// first would take its exit status away.
+//
+// waitid(WNOWAIT) shows one zombie without reaping it, the oldest; the ones
+// behind it are looked at when it is gone. A process ID is not used again
+// within the grace unless the system starts pid_max processes in it.
+constexpr auto orphan_grace = std::chrono::seconds(5);
+
+class orphan_reaper {
+public:
+    using clock = std::chrono::steady_clock;
+
+    /// Reaps the zombies that have waited long enough; returns when to look
+    /// again (nullopt: no zombie left).
+    std::optional<clock::time_point> sweep(clock::time_point now) {
+        for (;;) {
+            siginfo_t info{};
+            if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) {
+                oldest_.reset();
+                return std::nullopt;
+            }
+            if (!oldest_ || oldest_->pid != info.si_pid) oldest_ = zombie{info.si_pid, now};
+            if (now - oldest_->since < orphan_grace) return oldest_->since + orphan_grace;
+            ::waitpid(oldest_->pid, nullptr, WNOHANG);  // if the service has just waited for it: no harm
+            oldest_.reset();
+        }
+    }
+
+private:
+    struct zombie {
+        pid_t pid;
+        clock::time_point since;  ///< when this sweep first saw it
+    };
+    std::optional<zombie> oldest_;
+};
+
+// A wait of `d` for poll(): whole milliseconds, rounded up, at most INT_MAX.
+int poll_timeout(std::chrono::steady_clock::duration d) {
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(std::max(d, d.zero()));
+    return static_cast<int>(std::min<long long>(ms.count(), INT_MAX));
 }
 
 }  // namespace
 
 int run_with_signals(const config& cfg, service& svc, manager_link& link, spdlog::sink_ptr sink,
                      keepalive ka) {
+    using clock = std::chrono::steady_clock;
     // As PID 1 nobody else reaps orphans, and the kernel ignores signals that
     // have no handler; the handlers above are installed in any case.
     const bool pid1 = ::getpid() == 1;
     signal_scope signals(pid1);
-    const int wfd = signals.write_fd();
-    lifecycle lc(cfg, svc, link, make_logger(cfg, std::move(sink)), [wfd] {
-        [[maybe_unused]] const auto n = ::write(wfd, &wake_byte, 1);
+    // Wakes the loop from another thread: one byte until the loop has looked,
+    // however often it is called, so the pipe never fills.
+    std::atomic<bool> woken{false};
+    lifecycle lc(cfg, svc, link, make_logger(cfg, std::move(sink)), [&woken, wfd = signals.write_fd()] {
+        if (woken.exchange(true)) return;
+        const char byte = 0;
+        [[maybe_unused]] const auto n = ::write(wfd, &byte, 1);
     });
 
     if (!lc.start()) return lc.exit_code();
@@ -103,43 +164,39 @@ int run_with_signals(const config& cfg, service& svc, manager_link& link, spdlog
         ka.beat();
         lc.every(ka.period, [beat = std::move(ka.beat)](context&) { beat(); });
     }
-    event why = event::stop;
+    orphan_reaper reaper;
+    std::optional<clock::time_point> next_sweep;
     bool running = !lc.stop_requested();
     while (running) {
-        // Sleep until a signal, a request or the next periodic task.
-        const auto wait = lc.time_to_next_task();
-        const int timeout = wait ? static_cast<int>(std::min<long long>(wait->count(), INT_MAX)) : -1;
+        // Sleep until a signal, a request, the next periodic task or the next
+        // look at the zombies.
+        std::optional<clock::duration> wait = lc.time_to_next_task();
+        if (next_sweep) wait = std::min(wait.value_or(clock::duration::max()), *next_sweep - clock::now());
         pollfd pfd{signals.read_fd(), POLLIN, 0};
-        const int rc = ::poll(&pfd, 1, timeout);
+        const int rc = ::poll(&pfd, 1, wait ? poll_timeout(*wait) : -1);
         if (rc < 0 && errno != EINTR) {
             lc.log().critical("poll() failed: {}; stopping", std::strerror(errno));
             break;
         }
-        bool reload = false;
         if (rc > 0) {
+            woken.store(false);
             std::array<char, 64> buf{};
-            ssize_t n;
-            while ((n = ::read(signals.read_fd(), buf.data(), buf.size())) > 0) {
-                for (ssize_t i = 0; i < n; ++i) {
-                    switch (buf[static_cast<std::size_t>(i)]) {
-                        case SIGINT:
-                        case SIGTERM:
-                            lc.log().debug("signal {}: stopping", buf[static_cast<std::size_t>(i)] == SIGINT ? "SIGINT" : "SIGTERM");
-                            running = false;
-                            break;
-                        case SIGHUP: reload = true; break;
-                        case SIGCHLD: reap_children(); break;
-                        default: break;  // wake_byte
-                    }
-                }
+            while (::read(signals.read_fd(), buf.data(), buf.size()) > 0) {}
+        }
+        const unsigned got = pending.exchange(0);
+        for (const int s : {SIGTERM, SIGINT}) {
+            if ((got & bit(s)) && running) {
+                lc.log().debug("signal {}: stopping", s == SIGINT ? "SIGINT" : "SIGTERM");
+                running = false;
             }
         }
+        if (pid1 && ((got & bit(SIGCHLD)) || (next_sweep && clock::now() >= *next_sweep)))
+            next_sweep = reaper.sweep(clock::now());
         if (lc.stop_requested()) running = false;
-        if (running && reload) lc.reload();
+        if (running && (got & bit(SIGHUP))) lc.reload();
         if (running) lc.run_due_tasks();
     }
-    lc.stop(why);
-    if (pid1) reap_children();
+    lc.stop(event::stop);
     return lc.exit_code();
 }
 

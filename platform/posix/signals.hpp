@@ -15,9 +15,11 @@ struct keepalive {
 
 /// Runs the lifecycle on the calling thread with no extra thread while idle:
 /// SIGTERM and SIGINT stop, SIGHUP reloads, request_stop() stops; as PID 1
-/// it also reaps orphaned children. Signals reach the loop through a
-/// self-pipe written by async-signal-safe handlers, installed explicitly so
-/// they work as PID 1 too. The handlers are restored when it returns.
+/// it also reaps orphaned children, each once it has been a zombie for 5 s
+/// (a child of the service's own is the service's to wait for). The
+/// async-signal-safe handlers, installed explicitly so they work as PID 1
+/// too, record each signal in a flag and wake the loop through a self-pipe.
+/// The handlers are restored when it returns.
 int run_with_signals(const config& cfg, service& svc, manager_link& link, spdlog::sink_ptr sink,
                      keepalive ka = {});
 

@@ -6,10 +6,13 @@
                                   once the stop timeout has passed, even
                                   when it hangs in a log call
     foreground.py APP pid1        APP as PID 1 of a new PID namespace (unshare):
-                                  SIGTERM stops it gracefully and the orphaned
-                                  grandchild it inherits is reaped, not left a zombie
+                                  SIGTERM stops it gracefully, the orphaned
+                                  grandchild it inherits is reaped (after 5 s), not
+                                  left a zombie, and the service's own children
+                                  are left for it to wait for
 """
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -88,6 +91,23 @@ def stop_tests(app, tmp, check):
           "(stop timeout 0.7 s, then 1 s for the last line)")
     check("did not return within the stop timeout" in err, "hang-stop-in-log: the terminal sink still got the line", err)
 
+    # Wake-ups from other threads while the run thread is busy must not crowd
+    # out a signal.
+    p = start([app, "run", "--", "flood-wakes"])
+    try:
+        rc, err = finish(p, timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc, err = None, "still running 20 s after its SIGTERM: " + p.communicate()[1]
+    check(rc == 0 and "stopped" in err, f"flood-wakes: the SIGTERM sent after the flood stops it, exit 0 (got {rc})", err)
+
+    # No file descriptor left for the signal pipe: a one-line error and exit 1.
+    p = subprocess.Popen([app, "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (4, 4)))
+    rc, err = finish(p)
+    check(rc == 1 and "cannot run" in err and len(err.strip().splitlines()) == 1,
+          f"no file descriptors: a one-line error, exit 1 (got {rc})", err)
+
     # The service ends itself with a code: the process exits with it, unstopped.
     p = start([app, "run", "--", "exit-after", "100", "7"])
     rc, err = finish(p)
@@ -131,12 +151,31 @@ def pid1_tests(app, tmp, check):
         # The app's pid in this namespace: unshare's only child.
         children = open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()
         app_pid = int(children[0])
-        time.sleep(0.5)  # the grandchild has exited (it wrote its file just before)
+        # The grandchild has exited (it wrote its file just before); run()
+        # reaps a zombie once it has waited 5 s, not at once.
+        time.sleep(0.5)
+        zombies = zombies_of(app_pid)
+        check(len(zombies) == 1, f"PID 1, {sig.name}: the orphan is not reaped at once (zombies: {zombies})")
+        time.sleep(5.5)
         zombies = zombies_of(app_pid)
         check(not zombies, f"PID 1, {sig.name}: the orphan was reaped while running (zombies: {zombies})")
         os.kill(app_pid, sig)
         rc, err = finish(p)
         check(rc == 0 and "stopped" in err, f"PID 1, {sig.name}: graceful stop, exit 0 (got {rc})", err)
+
+    # The service's own children are its to wait for: run() must not reap them first.
+    ready = os.path.join(tmp, "pid1-ready-children")
+    result = os.path.join(tmp, "pid1-children")
+    p = start([unshare, "--pid", "--fork", "--mount-proc", "--kill-child", app, "run", "--",
+               "ready", ready, "children", result, "40"])
+    check(wait_for(ready), "PID 1, own children: the service started")
+    check(wait_for(result, timeout=30), "PID 1, own children: the service ran them")
+    got = open(result).read().strip() if os.path.exists(result) else "nothing"
+    check(got == "40", f"PID 1, own children: pclose() got all 40 exit statuses (got {got})")
+    app_pid = int(open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()[0])
+    os.kill(app_pid, signal.SIGTERM)
+    rc, err = finish(p)
+    check(rc == 0, f"PID 1, own children: graceful stop, exit 0 (got {rc})", err)
 
     # The kernel drops signals PID 1 has no handler for; the stop timeout still holds.
     ready = os.path.join(tmp, "pid1-ready-hang")

@@ -15,6 +15,12 @@
 //                       at once; the grandchild (now an orphan) writes its pid
 //                       to FILE after 200 ms and exits
 //   argv FILE           write the service's arguments to FILE, NUL-terminated
+//   flood-wakes         the run thread is kept busy by a periodic task while a
+//                       thread adds and cancels 100 000 tasks (each wakes the
+//                       run thread), then sends the process SIGTERM
+//   children FILE N     a thread runs `sh -c 'exit 3'` N times through popen(),
+//                       each waited for with pclose(), then writes to FILE how
+//                       many of the exit statuses came back (3)
 //
 // Options may be combined: `-- ready /x/r hang-stop`.
 #include <servicekit/cli.hpp>
@@ -22,6 +28,7 @@
 #include <spdlog/sinks/base_sink.h>
 
 #include <chrono>
+#include <csignal>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -143,6 +150,16 @@ public:
                 later(std::stoi(next()), [] { std::abort(); });
             } else if (args[i] == "orphan") {
                 orphan(next());
+            } else if (args[i] == "children") {
+                const std::string file = next();
+                const int n = std::stoi(next());
+                timers_.emplace_back([file, n] { own_children(file, n); });
+            } else if (args[i] == "flood-wakes") {
+                ctx.every(milliseconds(50), [](servicekit::context&) { std::this_thread::sleep_for(milliseconds(300)); });
+                timers_.emplace_back([&ctx] {
+                    for (int k = 0; k < 100'000; ++k) ctx.cancel(ctx.every(hours(1), [](servicekit::context&) {}));
+                    ::kill(::getpid(), SIGTERM);
+                });
             } else if (args[i] == "argv") {
                 std::ofstream out(next(), std::ios::binary);
                 for (const auto& a : args) out << a << '\0';
@@ -189,6 +206,19 @@ private:
         // The child is reaped by whoever reaps: run() as PID 1, else here.
         int st = 0;
         ::waitpid(child, &st, 0);
+    }
+
+    static void own_children(const std::string& file, int n) {
+        int got = 0;
+        for (int i = 0; i < n; ++i) {
+            FILE* p = ::popen("exit 3", "r");
+            if (p == nullptr) break;
+            char buf[16];
+            while (std::fread(buf, 1, sizeof buf, p) > 0) {}
+            const int st = ::pclose(p);
+            got += st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 3;
+        }
+        std::ofstream(file) << got << '\n';
     }
 
     bool hang_stop_ = false;

@@ -10,8 +10,9 @@ namespace servicekit {
 
 /// run() returned after a clean stop.
 inline constexpr int exit_success = 0;
-/// start(), stop() or a periodic task threw, the config is invalid, or the
-/// service asked for it.
+/// start(), stop() or a periodic task threw, the config is invalid, run()
+/// could not set up (no file descriptor for its signal pipe), or the service
+/// asked for it.
 inline constexpr int exit_failure = 1;
 /// stop() did not return within config::stop_timeout; the process ends with
 /// this code without running destructors (the service is hung).
@@ -25,7 +26,9 @@ inline constexpr int exit_stop_timeout = 124;
 /// manager and logs to the platform's log. Otherwise it logs to the terminal
 /// and stops on Ctrl+C / SIGINT / SIGTERM (Ctrl+Break on Windows); SIGHUP
 /// calls reload(). Works as PID 1 of a container (handlers are installed
-/// explicitly; as PID 1 it also reaps orphaned children).
+/// explicitly; as PID 1 it also reaps orphaned children, each once it has
+/// been a zombie for 5 s, so that the service's own children stay its to
+/// wait for).
 ///
 /// Blocks the calling thread, which must be the main thread; call it once per
 /// process. The service's callbacks run on this thread.

@@ -152,8 +152,9 @@ private:
     std::shared_ptr<spdlog::logger> logger_;
     std::function<void()> wake_;
     context ctx_;
-    std::atomic<bool> stop_requested_{false};
-    std::atomic<int> requested_code_{0};
+    std::atomic<bool> stop_claimed_{false};    // a request_stop() has begun
+    std::atomic<int> requested_code_{0};       // its exit code, stored before...
+    std::atomic<bool> stop_requested_{false};  // ...the run thread is told
     bool failed_ = false;
     std::mutex status_mutex_;
     const std::thread::id run_thread_ = std::this_thread::get_id();
