@@ -74,6 +74,7 @@ public:
     void install(const config& cfg, install_mode mode) override {
         const std::string unit = render_systemd_unit(cfg);  // rejects what systemd cannot take, before anything changes
         const auto path = unit_path(cfg);
+        refuse_link(path);
         const bool exists = file_type(path) != 0;
         if (exists && mode == install_mode::fail_if_exists)
             throw error(errc::already_installed,
@@ -180,7 +181,10 @@ private:
                                             "or set XDG_RUNTIME_DIR=/run/user/{}", said, ::getuid())
                               : fmt::format("systemd cannot be reached ({}): is it running?", said));
         }
-        if (contains(text, "not loaded") || contains(text, "not found"))
+        // "Unit myd.service not found." is about this unit; a missing
+        // dependency's ("Unit other.service not found.") is a failure to start.
+        const std::string own = "unit " + lower(unit_name(cfg));
+        if (contains(text, own + " not loaded") || contains(text, own + " not found"))
             return error(errc::not_installed,
                          fmt::format("{} is not known to systemd ({}): run `install` first", unit_name(cfg), said));
         if (r.exit_code == 137 && r.err.find("(killed after") != std::string::npos)
@@ -206,8 +210,20 @@ private:
         return {};
     }
 
+    // A symbolic link at the unit's path is another unit's alias (Alias=) or
+    // a unit linked in from elsewhere: not a unit servicekit wrote, and
+    // stopping, disabling or replacing it would act on that other unit.
+    static void refuse_link(const std::filesystem::path& path) {
+        if (const auto target = link_target(path))
+            throw error(errc::already_installed,
+                        fmt::format("{} is a link to {} (an alias or a linked unit), not a unit servicekit wrote: "
+                                    "choose another --name",
+                                    path.string(), *target));
+    }
+
     std::filesystem::path require_unit_file(const config& cfg) const {
         const auto path = unit_path(cfg);
+        refuse_link(path);
         if (file_type(path) == 0)
             throw error(errc::not_installed, fmt::format("{} is not installed (no {})", unit_name(cfg), path.string()));
         return path;
@@ -264,7 +280,8 @@ private:
     }
 
     // The upgrade path: stop, rewrite, reload, start again if it was running.
-    // A failure before the new unit is in force puts the old one back.
+    // A failure of any step, the new unit's start included, puts the old unit
+    // back as it was: enabled or not, and running again if it was.
     void replace(const config& cfg, const std::string& unit, const std::filesystem::path& path,
                  const status_info& before) const {
         std::string old_unit;
@@ -282,8 +299,11 @@ private:
             systemctl(cfg, {"daemon-reload"}, short_bound, "daemon-reload");
             if (enabled_at_boot(cfg)) systemctl(cfg, {"enable", unit_name(cfg)}, short_bound, "enable");
             else systemctl(cfg, {"disable", unit_name(cfg)}, short_bound, "disable");
+            if (was_running) systemctl(cfg, {"start", unit_name(cfg)}, start_bound, "start");
         } catch (...) {
             try {
+                // The new unit may have got as far as starting.
+                if (was_running) (void)run(cfg, {"stop", unit_name(cfg)}, stop_bound(cfg));
                 write_file_atomic(path, old_unit, 0644, owner(cfg));
                 (void)run(cfg, {"daemon-reload"}, short_bound);
                 (void)run(cfg, {was_enabled ? "enable" : "disable", unit_name(cfg)}, short_bound);
@@ -292,7 +312,6 @@ private:
             }
             throw;
         }
-        if (was_running) systemctl(cfg, {"start", unit_name(cfg)}, start_bound, "start");
     }
 };
 

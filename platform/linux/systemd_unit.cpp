@@ -67,8 +67,9 @@ bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 // User=/Group=: a name systemd and NSS agree on, or a numeric id.
 std::string account(std::string_view field, std::string_view v) {
     if (!v.empty() && std::all_of(v.begin(), v.end(), is_digit)) {
-        if (v.size() > 10 || std::stoull(std::string(v)) >= 4294967295ULL || v == "65535")
-            reject(field, v, "not a valid numeric id (0-4294967294, not 65535)");
+        if (v.size() > 10 || (v.size() > 1 && v.front() == '0') || std::stoull(std::string(v)) >= 4294967295ULL ||
+            v == "65535")
+            reject(field, v, "not a valid numeric id (0-4294967294 without leading zeros, not 65535)");
         return std::string(v);
     }
     const std::string_view rule =
@@ -102,6 +103,25 @@ std::string dependency_unit(std::string_view dependency) {
         if (dependency.size() > suffix.size() && dependency.ends_with(suffix)) return std::string(dependency);
     return std::string(dependency) + ".service";
 }
+
+namespace {
+
+// dependency_unit(d), if systemd can take it as a unit name (its
+// unit_name_is_valid()); systemd drops a bad one with a warning, which would
+// lose a Requires= without a word.
+std::string checked_dependency_unit(std::string_view d) {
+    std::string unit = dependency_unit(d);
+    if (unit.size() > 255)
+        reject("dependencies", d, "the unit name would be longer than 255 characters; use a shorter name");
+    const std::string_view stem(unit.data(), unit.rfind('.'));
+    const auto at = stem.find('@');
+    if (at == 0) reject("dependencies", d, "a unit name cannot start with '@'");
+    if (at != std::string_view::npos && at + 1 == stem.size())
+        reject("dependencies", d, "a template (nothing after '@') is not a unit; name an instance, e.g. getty@tty1");
+    return unit;
+}
+
+}  // namespace
 
 std::string quote_exec_word(std::string_view word) { return quote(word, true); }
 
@@ -140,7 +160,7 @@ std::string render_systemd_unit(const config& cfg) {
         std::string units;
         for (const auto& d : cfg.dependencies) {
             if (!units.empty()) units += ' ';
-            units += dependency_unit(d);
+            units += checked_dependency_unit(d);
         }
         unit += "After=" + units + '\n';
         unit += (cfg.systemd.require_dependencies ? "Requires=" : "Wants=") + units + '\n';
@@ -151,6 +171,15 @@ std::string render_systemd_unit(const config& cfg) {
     // process may send it.
     unit += "Type=notify\nNotifyAccess=main\n";
     const auto argv = service_command_line(cfg);
+    // systemd refuses an executable path with a quote, a backslash or a
+    // control character ("Executable name contains special characters").
+    if (std::any_of(argv.front().begin(), argv.front().end(), [](char c) {
+            const auto u = static_cast<unsigned char>(c);
+            return c == '"' || c == '\'' || c == '\\' || u < 0x20 || u == 0x7F;
+        }))
+        reject("executable", argv.front(),
+               "systemd refuses an executable path with a quote, a backslash or a control character; "
+               "move or rename the program");
     std::string exec;
     // systemd executes the first word as it is but expands "$$" in argv[0]:
     // an executable with '$' needs the "@path argv0" form.

@@ -212,6 +212,32 @@ TEST_CASE("systemd driver: install over an existing unit") {
         CHECK(read(f.unit_file()) == first);
         CHECK(f.systemctl.calls.back() == "start myd.service");
     }
+    SUBCASE("replace whose new unit does not start puts the old one back and starts it") {
+        f.running();
+        f.systemctl.results["start"] = {1, "", "Job for myd.service failed because the control process exited with error code."};
+        CHECK(reason_of([&] { f.backend->install(changed, install_mode::replace); }) == errc::manager_failed);
+        CHECK(read(f.unit_file()) == first);
+        CHECK(f.systemctl.calls == calls{"show myd.service", "is-enabled myd.service", "stop myd.service",
+                                         "daemon-reload", "enable myd.service", "start myd.service",
+                                         "stop myd.service", "daemon-reload", "enable myd.service", "start myd.service"});
+    }
+}
+
+TEST_CASE("systemd driver: a link at the unit's path (another unit's alias) is not touched") {
+    fixture f;
+    const auto dir = f.unit_file().parent_path();
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "realweb.service") << "[Service]\nExecStart=/bin/true\n";
+    std::filesystem::create_symlink("realweb.service", f.unit_file());
+    for (const auto mode : {install_mode::fail_if_exists, install_mode::replace}) {
+        std::string message;
+        CHECK(reason_of([&] { f.backend->install(cfg(), mode); }, &message) == errc::already_installed);
+        CHECK(message.find("is a link to realweb.service") != std::string::npos);
+    }
+    CHECK(reason_of([&] { f.backend->uninstall(cfg()); }) == errc::already_installed);
+    CHECK(f.systemctl.calls.empty());
+    CHECK(std::filesystem::is_symlink(f.unit_file()));
+    CHECK(read(dir / "realweb.service") == "[Service]\nExecStart=/bin/true\n");
 }
 
 TEST_CASE("systemd driver: a unit of the same name from elsewhere is not overwritten") {
@@ -280,6 +306,10 @@ TEST_CASE("systemd driver: start, stop, restart and their errors") {
     CHECK(reason_of([&] { f.backend->start(cfg()); }) == errc::timeout);
     f.systemctl.results["stop"] = {5, "", "Failed to stop myd.service: Unit myd.service not loaded."};
     CHECK(reason_of([&] { f.backend->stop(cfg()); }) == errc::not_installed);
+    // A required dependency that is missing: the service is installed.
+    f.systemctl.results["start"] = {5, "", "Failed to start myd.service: Unit nosuchdep.service not found."};
+    CHECK(reason_of([&] { f.backend->start(cfg()); }, &message) == errc::manager_failed);
+    CHECK(message.find("nosuchdep.service not found") != std::string::npos);
 }
 
 TEST_CASE("systemd driver: status from systemctl show") {

@@ -144,6 +144,21 @@ TEST_CASE("systemd unit: what systemd cannot take is refused") {
     check_rejected(with([](config& c) { c.working_directory = "/srv/../etc"; }), "\"..\"");
     check_rejected(with([](config& c) { c.working_directory = "/srv/x "; }), "whitespace");
     check_rejected(with([](config& c) { c.executable = "relative/myd"; }), "absolute");
+    // systemd reads an all-digit value as an id only without leading zeros,
+    // and refuses it as a name.
+    check_rejected(with([](config& c) { c.user = "01"; }), "leading zeros");
+    check_rejected(with([](config& c) { c.group = "007"; }), "leading zeros");
+    // Dependencies systemd would drop with only a warning.
+    check_rejected(with([](config& c) { c.dependencies = {"@bar"}; }), "cannot start with '@'");
+    check_rejected(with([](config& c) { c.dependencies = {"getty@"}; }), "name an instance");
+    check_rejected(with([](config& c) { c.dependencies = {"getty@.service"}; }), "name an instance");
+    check_rejected(with([](config& c) { c.dependencies = {std::string(250, 'a')}; }), "longer than 255");
+    CHECK_NOTHROW((void)detail::render_systemd_unit(with([](config& c) {
+        c.dependencies = {"getty@tty1", std::string(247, 'a'), "network-online.target"};
+    })));
+    // "Executable name contains special characters"
+    for (const char* exe : {"/opt/it's/myd", "/opt/a\"b/myd", "/opt/a\\b/myd", "/opt/a\tb/myd", "/opt/a\x7f/myd"})
+        check_rejected(with([&](config& c) { c.executable = exe; }), "move or rename the program");
 
     CHECK_NOTHROW((void)detail::render_systemd_unit(with([](config& c) { c.user = "0"; c.group = "4294967294"; })));
     CHECK_NOTHROW((void)detail::render_systemd_unit(with([](config& c) { c.user = "_apt"; c.group = "machine$"; })));
