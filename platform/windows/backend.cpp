@@ -14,7 +14,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cwchar>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -209,12 +208,15 @@ void set_string(const config& cfg, HKEY key, const wchar_t* name, DWORD type, co
               "register the event source of");
 }
 
+std::wstring service_key(const scm_parameters& p) {
+    return L"SYSTEM\\CurrentControlSet\\Services\\" + to_wide(p.name);
+}
+
 // The service key's Environment value (REG_MULTI_SZ): the SCM merges it into
 // the service's environment.
 void write_environment(const config& cfg, const scm_parameters& p) {
     reg_key key;
-    const std::wstring path = L"SYSTEM\\CurrentControlSet\\Services\\" + to_wide(p.name);
-    check_reg(cfg, ::RegOpenKeyExW(HKEY_LOCAL_MACHINE, path.c_str(), 0, KEY_SET_VALUE, key.out()),
+    check_reg(cfg, ::RegOpenKeyExW(HKEY_LOCAL_MACHINE, service_key(p).c_str(), 0, KEY_SET_VALUE, key.out()),
               "set the environment of");
     if (p.environment.empty()) {
         const LSTATUS rc = ::RegDeleteValueW(key.get(), L"Environment");
@@ -228,27 +230,32 @@ void write_environment(const config& cfg, const scm_parameters& p) {
               "set the environment of");
 }
 
+void remove_event_source(const scm_parameters& p) {
+    ::RegDeleteKeyW(HKEY_LOCAL_MACHINE, to_wide(p.event_source_key).c_str());
+}
+
 // HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\<name>:
 // EventMessageFile names a message file whose message event_id is "%1", so
-// Event Viewer shows the text as it was logged.
-bool register_event_source(const config& cfg, const scm_parameters& p) {
+// Event Viewer shows the text as it was logged. A key it created is removed
+// again when a value cannot be written.
+void register_event_source(const config& cfg, const scm_parameters& p) {
     reg_key key;
     DWORD disposition = 0;
     check_reg(cfg,
               ::RegCreateKeyExW(HKEY_LOCAL_MACHINE, to_wide(p.event_source_key).c_str(), 0, nullptr, 0, KEY_SET_VALUE,
                                 nullptr, key.out(), &disposition),
               "register the event source of");
-    set_string(cfg, key.get(), L"EventMessageFile", REG_EXPAND_SZ, to_wide(p.event_message_file));
-    const DWORD types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE;
-    check_reg(cfg,
-              ::RegSetValueExW(key.get(), L"TypesSupported", 0, REG_DWORD, reinterpret_cast<const BYTE*>(&types),
-                               sizeof types),
-              "register the event source of");
-    return disposition == REG_CREATED_NEW_KEY;
-}
-
-void remove_event_source(const scm_parameters& p) {
-    ::RegDeleteKeyW(HKEY_LOCAL_MACHINE, to_wide(p.event_source_key).c_str());
+    try {
+        set_string(cfg, key.get(), L"EventMessageFile", REG_EXPAND_SZ, to_wide(p.event_message_file));
+        const DWORD types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE;
+        check_reg(cfg,
+                  ::RegSetValueExW(key.get(), L"TypesSupported", 0, REG_DWORD, reinterpret_cast<const BYTE*>(&types),
+                                   sizeof types),
+                  "register the event source of");
+    } catch (...) {
+        if (disposition == REG_CREATED_NEW_KEY) remove_event_source(p);
+        throw;
+    }
 }
 
 template <class T>
@@ -310,34 +317,129 @@ void apply_config2(const config& cfg, const sc_handle& s, const scm_parameters& 
     change_config2_newer(cfg, s, SERVICE_CONFIG_PRESHUTDOWN_INFO, pre, true, "set the pre-shutdown timeout of");
 }
 
-// What install --force replaces, to put back when a later step fails.
-struct saved_config {
-    DWORD start_type = 0, error_control = 0;
-    std::wstring binary_path, dependencies, account, display_name;
+// What install --force changes, saved before its first change so that a
+// failure puts back the service exactly as it was. The one thing Windows
+// does not give back is a password: a failed --force that set one leaves it.
+
+// A registry value under HKEY_LOCAL_MACHINE: its type and bytes, or none
+// when it is absent.
+struct saved_value {
+    std::wstring key, name;
+    std::optional<DWORD> type;
+    std::vector<BYTE> data;
 };
 
-std::optional<saved_config> save_config(const sc_handle& s) {
-    DWORD needed = 0;
-    ::QueryServiceConfigW(s.get(), nullptr, 0, &needed);
-    if (needed == 0) return std::nullopt;
-    std::vector<std::byte> buf(needed);
-    auto* qc = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buf.data());
-    if (!::QueryServiceConfigW(s.get(), qc, needed, &needed)) return std::nullopt;
-    saved_config c;
-    c.start_type = qc->dwStartType;
-    c.error_control = qc->dwErrorControl;
-    if (qc->lpBinaryPathName) c.binary_path = qc->lpBinaryPathName;
-    if (qc->lpServiceStartName) c.account = qc->lpServiceStartName;
-    if (qc->lpDisplayName) c.display_name = qc->lpDisplayName;
-    if (qc->lpDependencies)
-        for (const wchar_t* d = qc->lpDependencies; *d != L'\0'; d += std::wcslen(d) + 1) c.dependencies.append(d).push_back(L'\0');
-    c.dependencies.push_back(L'\0');
-    return c;
+saved_value save_value(const config& cfg, std::wstring key, std::wstring name) {
+    saved_value v{std::move(key), std::move(name), std::nullopt, {}};
+    // RRF_NOEXPAND: a REG_EXPAND_SZ as stored, its %NAME% not expanded.
+    const auto get = [&](DWORD& type, BYTE* data, DWORD& size) {
+        return ::RegGetValueW(HKEY_LOCAL_MACHINE, v.key.c_str(), v.name.c_str(), RRF_RT_ANY | RRF_NOEXPAND, &type,
+                              data, &size);
+    };
+    DWORD type = 0, size = 0;
+    LSTATUS rc = get(type, nullptr, size);
+    if (rc == ERROR_FILE_NOT_FOUND) return v;
+    check_reg(cfg, rc, "read the configuration of");
+    v.data.resize(size);
+    check_reg(cfg, get(type, v.data.data(), size), "read the configuration of");
+    v.data.resize(size);
+    v.type = type;
+    return v;
 }
 
-void restore_config(const sc_handle& s, const saved_config& c) {
-    ::ChangeServiceConfigW(s.get(), SERVICE_NO_CHANGE, c.start_type, c.error_control, c.binary_path.c_str(), nullptr,
-                           nullptr, c.dependencies.c_str(), or_null(c.account), nullptr, c.display_name.c_str());
+bool restore_value(const saved_value& v) {
+    if (!v.type) {
+        const LSTATUS rc = ::RegDeleteKeyValueW(HKEY_LOCAL_MACHINE, v.key.c_str(), v.name.c_str());
+        return rc == ERROR_SUCCESS || rc == ERROR_FILE_NOT_FOUND;
+    }
+    return ::RegSetKeyValueW(HKEY_LOCAL_MACHINE, v.key.c_str(), v.name.c_str(), *v.type, v.data.data(),
+                             static_cast<DWORD>(v.data.size())) == ERROR_SUCCESS;
+}
+
+// The ChangeServiceConfig2W levels apply_config2 sets.
+constexpr DWORD config2_levels[] = {SERVICE_CONFIG_DESCRIPTION, SERVICE_CONFIG_DELAYED_AUTO_START_INFO,
+                                    SERVICE_CONFIG_FAILURE_ACTIONS, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG,
+                                    SERVICE_CONFIG_PRESHUTDOWN_INFO};
+
+struct saved_service {
+    std::vector<BYTE> main;  // QUERY_SERVICE_CONFIGW with its strings
+    // QueryServiceConfig2W's answer per level; none for a level this SCM
+    // does not know (Wine's: delayed start, the failure-actions flag, and
+    // it cannot read back the failure actions it stores).
+    std::vector<std::pair<DWORD, std::vector<BYTE>>> config2;
+    saved_value environment;
+    bool source_existed = false;
+    saved_value message_file, types_supported;
+};
+
+std::vector<BYTE> query_config(const config& cfg, const sc_handle& s) {
+    DWORD needed = 0;
+    ::QueryServiceConfigW(s.get(), nullptr, 0, &needed);
+    std::vector<BYTE> buf(needed);
+    if (!::QueryServiceConfigW(s.get(), reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buf.data()), needed, &needed))
+        fail(cfg, "read the configuration of", ::GetLastError());
+    return buf;
+}
+
+saved_service save_service(const config& cfg, const sc_handle& s, const scm_parameters& p) {
+    saved_service saved;
+    saved.main = query_config(cfg, s);
+    for (const DWORD level : config2_levels) {
+        DWORD needed = 0;
+        if (!::QueryServiceConfig2W(s.get(), level, nullptr, 0, &needed)) {
+            const DWORD err = ::GetLastError();
+            if (err == ERROR_INVALID_LEVEL) continue;
+            if (err != ERROR_INSUFFICIENT_BUFFER) fail(cfg, "read the configuration of", err);
+        }
+        std::vector<BYTE> buf(needed);
+        if (!::QueryServiceConfig2W(s.get(), level, buf.data(), needed, &needed)) {
+            const DWORD err = ::GetLastError();
+            if (err == ERROR_INVALID_LEVEL) continue;
+            fail(cfg, "read the configuration of", err);
+        }
+        saved.config2.emplace_back(level, std::move(buf));
+    }
+    saved.environment = save_value(cfg, service_key(p), L"Environment");
+    const std::wstring source = to_wide(p.event_source_key);
+    reg_key key;
+    saved.source_existed = ::RegOpenKeyExW(HKEY_LOCAL_MACHINE, source.c_str(), 0, KEY_READ, key.out()) == ERROR_SUCCESS;
+    saved.message_file = save_value(cfg, source, L"EventMessageFile");
+    saved.types_supported = save_value(cfg, source, L"TypesSupported");
+    return saved;
+}
+
+// Puts back everything save_service() saved; false when a part of it could
+// not be written.
+bool put_back(const sc_handle& s, saved_service& saved, const scm_parameters& p) {
+    const auto* qc = reinterpret_cast<const QUERY_SERVICE_CONFIGW*>(saved.main.data());
+    // The password stays as it is (nullptr): Windows does not give it back.
+    bool ok = ::ChangeServiceConfigW(s.get(), qc->dwServiceType, qc->dwStartType, qc->dwErrorControl,
+                                     qc->lpBinaryPathName, qc->lpLoadOrderGroup, nullptr,
+                                     qc->lpDependencies ? qc->lpDependencies : L"\0", qc->lpServiceStartName, nullptr,
+                                     qc->lpDisplayName) != 0;
+    // What QueryServiceConfig2W answers is what ChangeServiceConfig2W takes,
+    // except that "none" reads back as a null pointer, which
+    // ChangeServiceConfig2W takes as "leave it".
+    wchar_t no_description[] = L"";
+    SC_ACTION no_action{SC_ACTION_NONE, 0};
+    for (auto& [level, info] : saved.config2) {
+        if (level == SERVICE_CONFIG_DESCRIPTION) {
+            auto* d = reinterpret_cast<SERVICE_DESCRIPTIONW*>(info.data());
+            if (d->lpDescription == nullptr) d->lpDescription = no_description;
+        }
+        if (level == SERVICE_CONFIG_FAILURE_ACTIONS) {
+            auto* fa = reinterpret_cast<SERVICE_FAILURE_ACTIONSW*>(info.data());
+            if (fa->cActions == 0) fa->lpsaActions = &no_action;
+        }
+        ok = ::ChangeServiceConfig2W(s.get(), level, info.data()) != 0 && ok;
+    }
+    ok = restore_value(saved.environment) && ok;
+    if (!saved.source_existed) {
+        remove_event_source(p);
+        return ok;
+    }
+    ok = restore_value(saved.message_file) && ok;
+    return restore_value(saved.types_supported) && ok;
 }
 
 class scm_backend final : public backend {
@@ -356,15 +458,14 @@ public:
                                      SERVICE_WIN32_OWN_PROCESS, p.start_type, SERVICE_ERROR_NORMAL, path.c_str(),
                                      nullptr, nullptr, deps.c_str(), or_null(account), or_null(password)));
         if (s) {
-            // Created: on any later failure, remove it again.
-            bool new_source = false;
+            // Created: on any later failure, remove it again (a failing
+            // register_event_source removes its own key).
             try {
                 apply_config2(cfg, s, p, true);
                 write_environment(cfg, p);
-                new_source = register_event_source(cfg, p);
+                register_event_source(cfg, p);
             } catch (...) {
                 ::DeleteService(s.get());
-                if (new_source) remove_event_source(p);
                 throw;
             }
             return;
@@ -405,21 +506,7 @@ public:
         check_scope(cfg);
         const auto manager = open_manager(cfg, SC_MANAGER_CONNECT, "start");
         const auto s = open_service(cfg, manager, SERVICE_START | SERVICE_QUERY_STATUS, "start");
-        if (!::StartServiceW(s.get(), 0, nullptr)) {
-            const DWORD err = ::GetLastError();
-            if (err != ERROR_SERVICE_ALREADY_RUNNING) fail(cfg, "start", err);
-            const DWORD state = query_status(cfg, s, "start").dwCurrentState;
-            if (state == SERVICE_RUNNING || state == SERVICE_PAUSED) return;  // started already: done
-        }
-        const auto st = wait_for(cfg, s, SERVICE_RUNNING, SERVICE_STOPPED,
-                                 std::max<std::chrono::milliseconds>(cfg.stop_timeout, 30s), "start");
-        if (st.dwCurrentState == SERVICE_RUNNING || st.dwCurrentState == SERVICE_PAUSED) return;
-        const auto why = exit_detail(st);
-        throw error(errc::manager_failed,
-                    fmt::format("service {} did not start: it {}{}; {}", cfg.name,
-                                st.dwCurrentState == SERVICE_STOPPED ? "stopped" : "is in another state",
-                                why.empty() ? "" : " (" + why + ")",
-                                fmt::format(fmt::runtime(event_log_hint), cfg.name)));
+        start_and_wait(cfg, s, "start");
     }
 
     void stop(const config& cfg) override {
@@ -491,39 +578,78 @@ private:
         return make_scm_parameters(cfg, to_utf8(cfg.executable.wstring()));
     }
 
-    // install --force: ChangeServiceConfigW in place. A running service is
-    // stopped first and started again afterwards; a failure puts the old
-    // main configuration back.
+    // install --force: the service changed in place. A running service is
+    // stopped for the change and started again, unless its new start type is
+    // disabled. When a step fails, everything is put back as it was and a
+    // service that was running is started again with its old configuration.
     static void replace(const config& cfg, const sc_handle& manager, const scm_parameters& p) {
-        auto s = open_service(cfg, manager, SERVICE_ALL_ACCESS, "replace");
+        const auto s = open_service(cfg, manager, SERVICE_ALL_ACCESS, "replace");
         const bool was_running = query_status(cfg, s, "replace").dwCurrentState != SERVICE_STOPPED;
-        const auto saved = save_config(s);
+        auto saved = save_service(cfg, s, p);
         if (was_running) stop_and_wait(cfg, s, "replace");
-        const std::wstring display = to_wide(p.display_name), path = to_wide(p.binary_path),
-                           deps = multi_sz(p.dependencies), password = to_wide(p.password);
-        // LocalSystem must be named explicitly to replace another account.
-        const std::wstring account = p.account.empty() ? L"LocalSystem" : to_wide(p.account);
-        if (!::ChangeServiceConfigW(s.get(), SERVICE_WIN32_OWN_PROCESS, p.start_type, SERVICE_ERROR_NORMAL,
-                                    path.c_str(), nullptr, nullptr, deps.c_str(), account.c_str(), or_null(password),
-                                    display.c_str()))
-            fail(cfg, "replace", ::GetLastError());
         try {
+            const std::wstring display = to_wide(p.display_name), path = to_wide(p.binary_path),
+                               deps = multi_sz(p.dependencies), password = to_wide(p.password);
+            // LocalSystem must be named explicitly to replace another account.
+            const std::wstring account = p.account.empty() ? L"LocalSystem" : to_wide(p.account);
+            if (!::ChangeServiceConfigW(s.get(), SERVICE_WIN32_OWN_PROCESS, p.start_type, SERVICE_ERROR_NORMAL,
+                                        path.c_str(), nullptr, nullptr, deps.c_str(), account.c_str(),
+                                        or_null(password), display.c_str()))
+                fail(cfg, "replace", ::GetLastError());
             apply_config2(cfg, s, p, false);
             write_environment(cfg, p);
             register_event_source(cfg, p);
+            if (was_running && p.start_type != service_disabled) start_and_wait(cfg, s, "start again");
+        } catch (const error& e) {
+            const std::string trouble = roll_back(cfg, s, saved, p, was_running);
+            if (trouble.empty()) throw;
+            throw error(e.reason(), fmt::format("{} ({})", e.what(), trouble));
         } catch (...) {
-            if (saved) restore_config(s, *saved);
+            roll_back(cfg, s, saved, p, was_running);
             throw;
         }
-        if (was_running) {
-            if (!::StartServiceW(s.get(), 0, nullptr)) fail(cfg, "start again", ::GetLastError());
-            const auto st = wait_for(cfg, s, SERVICE_RUNNING, SERVICE_STOPPED,
-                                     std::max<std::chrono::milliseconds>(cfg.stop_timeout, 30s), "start again");
-            if (st.dwCurrentState != SERVICE_RUNNING)
-                throw error(errc::manager_failed,
-                            fmt::format("service {} was reconfigured but did not start again; {}", cfg.name,
-                                        fmt::format(fmt::runtime(event_log_hint), cfg.name)));
+    }
+
+    // After a failed step of replace(): the old configuration back, and the
+    // service started again if it was running. Returns what could not be
+    // done, for the message; empty when all is as it was.
+    static std::string roll_back(const config& cfg, const sc_handle& s, saved_service& saved,
+                                 const scm_parameters& p, bool was_running) {
+        try {
+            stop_and_wait(cfg, s, "replace");  // a start with the new configuration may still be pending
+        } catch (...) {
         }
+        if (!put_back(s, saved, p))
+            return "the old configuration could not be fully put back; check the service in Services";
+        if (!was_running) return {};
+        try {
+            start_and_wait(cfg, s, "start again");
+            return {};
+        } catch (const std::exception& e) {
+            return fmt::format("the old configuration is back, but the service did not start again: {}", e.what());
+        } catch (...) {
+            return "the old configuration is back, but the service did not start again";
+        }
+    }
+
+    // StartServiceW and the wait for SERVICE_RUNNING; a running service is
+    // left as it is.
+    static void start_and_wait(const config& cfg, const sc_handle& s, std::string_view what) {
+        if (!::StartServiceW(s.get(), 0, nullptr)) {
+            const DWORD err = ::GetLastError();
+            if (err != ERROR_SERVICE_ALREADY_RUNNING) fail(cfg, what, err);
+            const DWORD state = query_status(cfg, s, what).dwCurrentState;
+            if (state == SERVICE_RUNNING || state == SERVICE_PAUSED) return;  // started already: done
+        }
+        const auto st = wait_for(cfg, s, SERVICE_RUNNING, SERVICE_STOPPED,
+                                 std::max<std::chrono::milliseconds>(cfg.stop_timeout, 30s), what);
+        if (st.dwCurrentState == SERVICE_RUNNING || st.dwCurrentState == SERVICE_PAUSED) return;
+        const auto why = exit_detail(st);
+        throw error(errc::manager_failed,
+                    fmt::format("service {} did not start: it {}{}; {}", cfg.name,
+                                st.dwCurrentState == SERVICE_STOPPED ? "stopped" : "is in another state",
+                                why.empty() ? "" : " (" + why + ")",
+                                fmt::format(fmt::runtime(event_log_hint), cfg.name)));
     }
 
     // Stops a service unless it is stopped, and waits for SERVICE_STOPPED:

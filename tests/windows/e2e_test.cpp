@@ -20,6 +20,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -122,6 +123,14 @@ int probe(const std::vector<std::string>& args) {
     return static_cast<int>(code);
 }
 
+// Runs the probe with the PROBE_* variables `vars` set for this one call.
+int probe_with(const std::vector<std::pair<std::wstring, std::string>>& vars, const std::vector<std::string>& args) {
+    for (const auto& [var, value] : vars) ::SetEnvironmentVariableW(var.c_str(), widen(value).c_str());
+    const int code = probe(args);
+    for (const auto& [var, value] : vars) ::SetEnvironmentVariableW(var.c_str(), nullptr);
+    return code;
+}
+
 std::vector<std::string> with_name(std::vector<std::string> verb_args) {
     verb_args.insert(verb_args.end(), {"--name", name});
     return verb_args;
@@ -160,6 +169,46 @@ bool control(const scm& m, DWORD code, DWORD access) {
     if (!ok) std::printf("  ControlService(%lu): error %lu\n", code, ::GetLastError());
     ::CloseServiceHandle(s);
     return ok;
+}
+
+// What install writes that install --force must put back when it fails.
+struct stored_config {
+    std::wstring binary_path;
+    DWORD start_type = 0;
+    std::wstring description;
+    std::wstring environment;  // the service key's Environment value as stored; empty when absent
+    friend bool operator==(const stored_config&, const stored_config&) = default;
+};
+
+stored_config stored(const scm& m) {
+    stored_config c;
+    SC_HANDLE s = m.open(SERVICE_QUERY_CONFIG);
+    if (!s) return c;
+    DWORD needed = 0;
+    ::QueryServiceConfigW(s, nullptr, 0, &needed);
+    std::vector<BYTE> buf(needed + 1);
+    auto* qc = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buf.data());
+    if (::QueryServiceConfigW(s, qc, needed, &needed)) {
+        c.binary_path = qc->lpBinaryPathName;
+        c.start_type = qc->dwStartType;
+    }
+    needed = 0;
+    ::QueryServiceConfig2W(s, SERVICE_CONFIG_DESCRIPTION, nullptr, 0, &needed);
+    std::vector<BYTE> dbuf(needed + sizeof(SERVICE_DESCRIPTIONW));
+    auto* d = reinterpret_cast<SERVICE_DESCRIPTIONW*>(dbuf.data());
+    if (::QueryServiceConfig2W(s, SERVICE_CONFIG_DESCRIPTION, dbuf.data(), static_cast<DWORD>(dbuf.size()), &needed) &&
+        d->lpDescription != nullptr)
+        c.description = d->lpDescription;
+    ::CloseServiceHandle(s);
+    const std::wstring key = L"SYSTEM\\CurrentControlSet\\Services\\" + widen(name);
+    DWORD size = 0;
+    if (::RegGetValueW(HKEY_LOCAL_MACHINE, key.c_str(), L"Environment", RRF_RT_REG_MULTI_SZ, nullptr, nullptr, &size) ==
+        ERROR_SUCCESS) {
+        c.environment.resize(size / sizeof(wchar_t));
+        ::RegGetValueW(HKEY_LOCAL_MACHINE, key.c_str(), L"Environment", RRF_RT_REG_MULTI_SZ, nullptr,
+                       c.environment.data(), &size);
+    }
+    return c;
 }
 
 std::vector<std::string> command_line_to_argv(const std::wstring& line) {
@@ -392,9 +441,9 @@ int wmain(int argc, wchar_t** argv) {
     expect(reloaded, "paramchange called reload()");
 
     // install --force over the running service: reconfigured in place, running again
+    std::vector<std::string> force_args{"install", "--force", "--name", name, "--log-level", "debug", "--"};
+    force_args.insert(force_args.end(), corpus.begin(), corpus.end());
     {
-        std::vector<std::string> force_args{"install", "--force", "--name", name, "--log-level", "debug", "--"};
-        force_args.insert(force_args.end(), corpus.begin(), corpus.end());
         expect(probe(force_args) == 0, "install --force over the running service exits 0");
         expect(state_of(m) == SERVICE_RUNNING, "install --force started it again");
         SC_HANDLE s = m.open(SERVICE_QUERY_CONFIG);
@@ -408,6 +457,56 @@ int wmain(int argc, wchar_t** argv) {
                "install --force replaced the stored command line");
         if (s) ::CloseServiceHandle(s);
     }
+
+    // install --force that fails leaves the service as it was: the old
+    // command line, start type, description and environment, and running.
+    // The failing attempts change all of these (no service arguments).
+    // Each case starts from the service installed as above and running,
+    // whatever the case before left behind.
+    const auto running = [&] {
+        if (state_of(m) != SERVICE_RUNNING) {
+            probe(force_args);
+            probe(with_name({"start"}));
+        }
+        return stored(m);
+    };
+    {
+        const auto other_args = with_name({"install", "--force"});
+        if (under_wine()) {
+            const stored_config before = running();
+            // Wine's SCM rejects delayed automatic start (not supported, exit
+            // 3) after the start type and the description were changed.
+            expect(probe_with({{L"PROBE_START_TYPE", "delayed"}, {L"PROBE_DESCRIPTION", "changed"}}, other_args) == 3,
+                   "Wine: install --force with delayed start over the running service exits 3");
+            expect(state_of(m) == SERVICE_RUNNING, "Wine: the failed install --force left the service running");
+            expect(stored(m) == before, "Wine: the failed install --force put the old configuration back");
+        }
+        // Every step succeeds but starting the service again: the new
+        // program is not one. The old configuration comes back and runs.
+        const auto not_a_program = exe.parent_path().parent_path() / L"servicekit-e2e-not-a-program.exe";
+        std::ofstream(not_a_program) << "not a program\n";
+        const stored_config before = running();
+        expect(probe_with({{L"PROBE_EXECUTABLE", narrow(not_a_program.wstring())},
+                           {L"PROBE_DESCRIPTION", "changed"},
+                           {L"PROBE_ENVIRONMENT", "PROBE_CHANGED=1"}},
+                          other_args) == 1,
+               "install --force with a program that cannot start exits 1");
+        expect(state_of(m) == SERVICE_RUNNING, "the old configuration runs again");
+        expect(stored(m) == before, "the failed restart put the old configuration back (environment included)");
+        std::filesystem::remove(not_a_program);
+    }
+
+    // install --force to disabled over the running service: stopped, not
+    // started again; install --force over a stopped service leaves it stopped.
+    running();
+    expect(probe_with({{L"PROBE_START_TYPE", "disabled"}}, force_args) == 0,
+           "install --force to disabled over the running service exits 0");
+    expect(state_of(m) == SERVICE_STOPPED, "the disabled service is stopped");
+    expect(stored(m).start_type == SERVICE_DISABLED, "start type disabled stored");
+    expect(probe(force_args) == 0, "install --force back to manual exits 0");
+    expect(state_of(m) == SERVICE_STOPPED && stored(m).start_type == SERVICE_DEMAND_START,
+           "install --force over the stopped service leaves it stopped, start type manual");
+    expect(probe(with_name({"start"})) == 0 && state_of(m) == SERVICE_RUNNING, "start: RUNNING again");
 
     // stop
     expect(probe(with_name({"stop"})) == 0, "stop exits 0");

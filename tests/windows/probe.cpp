@@ -8,8 +8,10 @@
 //   reload                  on PARAMCHANGE
 //   stop
 // Values are escaped so that each fits on one line: \\ \n \r \t.
-// PROBE_START_TYPE (automatic, delayed, manual, disabled) overrides the
-// start type, for the install tests.
+// For the install tests: PROBE_START_TYPE (automatic, delayed, manual,
+// disabled) overrides the start type, PROBE_DESCRIPTION the description,
+// PROBE_EXECUTABLE the executable the service runs, and PROBE_ENVIRONMENT
+// (NAME=value) sets one variable of the service's environment.
 #include <servicekit/cli.hpp>
 
 #include <cstdlib>
@@ -101,6 +103,13 @@ int main(int argc, char** argv) {
         if (type == "automatic") cfg.start_type = servicekit::start_type::automatic;
         if (type == "delayed") cfg.start_type = servicekit::start_type::delayed;
         if (type == "disabled") cfg.start_type = servicekit::start_type::disabled;
+    }
+    if (const char* d = std::getenv("PROBE_DESCRIPTION")) cfg.description = d;
+    if (const char* e = std::getenv("PROBE_EXECUTABLE")) cfg.executable = e;
+    if (const char* v = std::getenv("PROBE_ENVIRONMENT")) {
+        const std::string var = v;
+        const auto eq = var.find('=');
+        cfg.environment[var.substr(0, eq)] = eq == std::string::npos ? "" : var.substr(eq + 1);
     }
     probe svc;
     return servicekit::cli::cli_main(argc, argv, cfg, svc);
