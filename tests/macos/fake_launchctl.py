@@ -10,7 +10,7 @@ SIGKILL after ExitTimeOut, and applies KeepAlive/ThrottleInterval.
 
 State lives in the directory $FAKE_LAUNCHCTL_STATE:
   calls.log              one JSON array per invocation (its argv)
-  domains/<domain>/<label>.json   a loaded job
+  domains/<domain>/<label>.json   a loaded job, with the plist it was bootstrapped from
   disabled/<domain>/<label>       `launchctl disable` was run
   requests/<domain>/<label>.*     bootout / restart requests to a supervisor
 Behaviour switches (files in the state directory):
@@ -194,7 +194,8 @@ def cmd_bootstrap(args):
     try:
         st = os.lstat(plist_path)
         with open(plist_path, "rb") as f:
-            plist = plistlib.load(f)
+            text = f.read()
+        plist = plistlib.loads(text)
     except FileNotFoundError:
         fail(io_error if newer() else "Bootstrap failed: 2: No such file or directory", 5 if newer() else 2)
     except Exception:  # unparseable
@@ -218,7 +219,10 @@ def cmd_bootstrap(args):
             fail(io_error if newer() else "Bootstrap failed: 119: Service is disabled", 5 if newer() else 119)
         e = load(domain, label)
         if e is None:
-            e = {"domain": domain, "label": label, "plist": plist_path, "state": "not running", "pid": None,
+            # launchd keeps the definition it read: rewriting the file changes
+            # nothing until the job is booted out and bootstrapped again.
+            e = {"domain": domain, "label": label, "plist": plist_path, "definition": text.decode("latin-1"),
+                 "state": "not running", "pid": None,
                  "supervisor": None, "stopping": False, "last_exit": None, "runs": 0}
             if plist.get("RunAtLoad") is True or plist.get("KeepAlive") is True:
                 spawn_supervisor(e)
@@ -289,7 +293,7 @@ def cmd_kickstart(args):
         old = e["pid"]
         request(e, "restart")
     # -k: wait until the supervisor has replaced the process.
-    plist = read_plist(e["plist"])
+    plist = definition(e)
     deadline = time.monotonic() + exit_timeout(plist) + 5
     while time.monotonic() < deadline:
         with Lock():
@@ -309,7 +313,7 @@ def cmd_print(args):
         e = load(domain, label)
     if e is None:
         not_found(domain, label)
-    plist = read_plist(e["plist"]) or {}
+    plist = definition(e)
     argv = plist.get("ProgramArguments") or []
     running = e["state"] == "running" and e["pid"] is not None
     out = [f"{domain}/{label} = {{",
@@ -339,17 +343,14 @@ def cmd_print(args):
     return 0
 
 
-def read_plist(path):
+def definition(e):
+    """The plist as it was when the job was bootstrapped."""
     import plistlib
-    try:
-        with open(path, "rb") as f:
-            return plistlib.load(f)
-    except Exception:
-        return None
+    return plistlib.loads(e["definition"].encode("latin-1"))
 
 
 def exit_timeout(plist):
-    v = (plist or {}).get("ExitTimeOut", 5)
+    v = plist.get("ExitTimeOut", 5)
     return v if isinstance(v, int) and v > 0 else 5
 
 
@@ -361,7 +362,7 @@ def supervise(domain, label):
         e = load(domain, label)
     if e is None:
         return
-    plist = read_plist(e["plist"]) or {}
+    plist = definition(e)
     argv = plist.get("ProgramArguments") or []
     env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "XPC_SERVICE_NAME": label, "XPC_FLAGS": "0x0"}
     env.update(plist.get("EnvironmentVariables") or {})
