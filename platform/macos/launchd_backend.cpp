@@ -79,28 +79,28 @@ public:
                         fmt::format("{} is already installed ({}): use --force to replace it, or uninstall it first",
                                     cfg.name, path.string()));
 
-        std::optional<std::string> previous;
-        bool was_running = false;
+        installed_job old;
         if (existed) {
-            previous = read_file(path);
-            if (const auto target = loaded_target(cfg)) {
-                was_running = print(*target).state == "running";
-                unload(cfg, *target);
-            }
+            old.plist = read_file(path);
+            old.target = loaded_target(cfg);
+            old.running = old.target && print(*old.target).state == "running";
         }
         for (const auto* p : {&cfg.launchd.standard_out_path, &cfg.launchd.standard_error_path})
             if (!p->empty()) make_log_directory(cfg, *p);
 
-        write_file_atomic(path, text, 0644, owner(cfg));
         try {
+            if (old.target) unload(cfg, *old.target);
+            write_file_atomic(path, text, 0644, owner(cfg));
             // launchd loads every plist in the folder at boot unless the label is
             // disabled; the plist's own Disabled key is not what launchctl enable sets.
-            set_enabled(cfg, cfg.start_type != start_type::disabled);
-            if (was_running) start(cfg);
+            const bool enabled = cfg.start_type != start_type::disabled;
+            set_enabled(cfg, enabled);
+            // A job replaced with start type disabled stays booted out: launchd
+            // would refuse to bootstrap it anyway.
+            if (old.running && enabled) start(cfg);
         } catch (...) {
             try {
-                if (previous) write_file_atomic(path, *previous, 0644, owner(cfg));
-                else remove_file(path);
+                put_back(cfg, old);
             } catch (...) {
                 // The first error is the one to report.
             }
@@ -124,6 +124,7 @@ public:
             return;
         }
         if (!exists(path)) throw not_installed(cfg);
+        if (cfg.start_type != start_type::disabled) set_enabled(cfg, true);
         const std::string target = bootstrap(cfg, path);
         // RunAtLoad is false for manual start types: bootstrap only loads it.
         if (cfg.start_type == start_type::manual || cfg.start_type == start_type::disabled) {
@@ -203,6 +204,32 @@ private:
     };
 
     launchd_environment env_;
+
+    // What install --force replaces, so that a failed install can put it back.
+    struct installed_job {
+        std::optional<std::string> plist;   // the file's text; none when there was no file
+        std::optional<std::string> target;  // where the job was loaded, if it was
+        bool running = false;
+    };
+
+    // Undoes a failed install. What is loaded now is the new definition or
+    // the old one still stopping; either must go before the old plist is
+    // bootstrapped. A loaded job's label was enabled (launchd does not
+    // bootstrap a disabled one); otherwise install's last step was the
+    // enable/disable that failed, so the label is as it was.
+    void put_back(const config& cfg, const installed_job& old) const {
+        const auto path = launchd_plist_path(env_, cfg);
+        if (old.target)
+            if (const auto now = loaded_target(cfg)) unload(cfg, *now);
+        if (old.plist) write_file_atomic(path, *old.plist, 0644, owner(cfg));
+        else remove_file(path);
+        if (!old.target) return;
+        set_enabled(cfg, true);
+        const std::string target = bootstrap(cfg, path);
+        if (!old.running) return;
+        kickstart(cfg, target, false);  // no-op when RunAtLoad already started it
+        wait_running(cfg, target, std::nullopt);
+    }
 
     static error not_installed(const config& cfg) {
         return error(errc::not_installed, fmt::format("{} is not installed: run `install` first", cfg.name));
@@ -325,9 +352,8 @@ private:
         if (!r.ok()) fail(cfg, args, r);
     }
 
-    // enable + bootstrap; returns the target it loaded (or found loaded).
+    // Returns the target it loaded (or found loaded). A disabled label is refused.
     std::string bootstrap(const config& cfg, const std::filesystem::path& plist) const {
-        if (cfg.start_type != start_type::disabled) set_enabled(cfg, true);
         const auto ds = domains(cfg);
         for (std::size_t i = 0; i < ds.size(); ++i) {
             const std::string target = ds[i] + "/" + launchd_label(cfg);

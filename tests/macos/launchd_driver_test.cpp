@@ -102,6 +102,19 @@ public:
         }
         return out;
     }
+    // Whether `launchctl disable` marked the label (and no enable since).
+    bool disabled(const config& c) const { return fs::exists(dir_ / "state/disabled/system" / launchd_label(c)); }
+
+    // argv[0] of the definition launchd loaded for c; empty when it is not loaded.
+    std::string loaded_program(const config& c) const {
+        const auto r = detail::run_command({FAKE_LAUNCHCTL, "print", "system/" + launchd_label(c)});
+        const std::string key = "\n\tprogram = ";
+        const auto at = r.out.find(key);
+        if (!r.ok() || at == std::string::npos) return {};
+        const auto from = at + key.size();
+        return r.out.substr(from, r.out.find('\n', from) - from);
+    }
+
     std::size_t count(const std::string& prefix) const {
         std::size_t n = 0;
         for (const auto& c : calls()) n += c.starts_with(prefix);
@@ -295,6 +308,80 @@ TEST_CASE("start type disabled: install disables the label, start fails clearly"
         test::check_throws(errc::manager_failed, "disabled", [&] { s.b().start(c); });
         CHECK(s.b().query(c).state == status::stopped);
     });
+}
+
+TEST_CASE("install --force to start type disabled boots a running job out, disables it and succeeds") {
+    for_each_flavor([](sandbox& s) {
+        auto c = s.service();
+        s.b().install(c, install_mode::fail_if_exists);
+        s.b().start(c);
+        const auto pid = s.b().query(c).pid;
+        REQUIRE(pid.has_value());
+
+        c.start_type = start_type::disabled;
+        s.b().install(c, install_mode::replace);
+        CHECK(test::read_all(s.plist(c)) == detail::render_launchd_plist(c));
+        const auto q = s.b().query(c);
+        CHECK(q.state == status::stopped);
+        CHECK(q.detail == "not loaded");
+        CHECK(s.disabled(c));
+        CHECK_FALSE(pid_alive(*pid));
+        CHECK(s.count("bootstrap") == 1);  // start's, none after the replace
+    });
+}
+
+TEST_CASE("install --force whose new job does not stay up puts the old job back, loaded and running") {
+    // manual: the old plist has RunAtLoad false, so only a kickstart runs it again.
+    for (const auto type : {start_type::automatic, start_type::manual}) {
+        CAPTURE(static_cast<int>(type));
+        sandbox s;
+        auto env = s.env();
+        env.start_wait = 1s;
+        auto b = detail::make_launchd_backend(env);
+        auto c = s.service();
+        c.start_type = type;
+        b->install(c, install_mode::fail_if_exists);
+        b->start(c);
+        const auto pid = b->query(c).pid;
+        REQUIRE(pid.has_value());
+        const std::string old_plist = test::read_all(s.plist(c));
+
+        auto broken = c;
+        broken.start_type = start_type::automatic;
+        broken.executable = "/nonexistent/bin/job";
+        test::check_throws(errc::timeout, "did not reach running", [&] { b->install(broken, install_mode::replace); });
+        CHECK(test::read_all(s.plist(c)) == old_plist);
+        CHECK(s.loaded_program(c) == JOB_SCRIPT);
+        const auto q = b->query(c);
+        CHECK(q.state == status::running);
+        REQUIRE(q.pid.has_value());
+        CHECK(pid_alive(*q.pid));
+        CHECK_FALSE(s.disabled(c));
+        CHECK(s.count("bootout system/org.servicekit.job") == 2);  // the old job, then the new one
+    }
+}
+
+TEST_CASE("install --force that fails to disable the label puts the running job back") {
+    sandbox s;
+    auto env = s.env();
+    env.run = [run = env.run](const std::vector<std::string>& argv) {
+        if (argv.size() > 1 && argv[1] == "disable")
+            return detail::command_result{1, "", "Disable failed: 1: Operation not permitted\n"};
+        return run(argv);
+    };
+    auto b = detail::make_launchd_backend(env);
+    auto c = s.service();
+    b->install(c, install_mode::fail_if_exists);
+    b->start(c);
+    const std::string old_plist = test::read_all(s.plist(c));
+
+    auto disabled = c;
+    disabled.start_type = start_type::disabled;
+    test::check_throws(errc::permission_denied, "disable", [&] { b->install(disabled, install_mode::replace); });
+    CHECK(test::read_all(s.plist(c)) == old_plist);
+    CHECK(s.loaded_program(c) == JOB_SCRIPT);
+    CHECK(b->query(c).state == status::running);
+    CHECK_FALSE(s.disabled(c));
 }
 
 TEST_CASE("manual start type: bootstrap only loads it, kickstart runs it") {
