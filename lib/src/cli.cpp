@@ -222,15 +222,48 @@ void parse_options(const std::vector<std::string>& args, invocation& inv) {
     }
 }
 
+// The command lines that leave the option parser nothing to decide: none,
+// `run`, and the one install writes for the manager (service_command_line:
+// `run --name NAME [--user] --log-level LEVEL`, the service's arguments after
+// `--` already taken off). Reads it into `inv` and returns true, or returns
+// false for the parser to read it. The parser reads these the same way: NAME
+// cannot start with '-' (validate() refuses it) and LEVEL is one it knows.
+bool parse_run_line(const std::vector<std::string>& args, invocation& inv) {
+    if (args.empty()) return true;
+    if (args.front() != "run") return false;
+    std::size_t i = 1;
+    const auto value_of = [&](std::string_view option) -> const std::string* {
+        if (i + 1 >= args.size() || args[i] != option || args[i + 1].empty() || args[i + 1].front() == '-')
+            return nullptr;
+        i += 2;
+        return &args[i - 1];
+    };
+    if (i == args.size()) return true;
+    const std::string* name = value_of("--name");
+    if (name == nullptr) return false;
+    const bool user = i < args.size() && args[i] == "--user";
+    if (user) ++i;
+    std::optional<spdlog::level::level_enum> level;
+    if (i < args.size()) {
+        const std::string* level_name = value_of("--log-level");
+        if (level_name == nullptr || !(level = parse_log_level(*level_name))) return false;
+    }
+    if (i != args.size()) return false;
+    inv.name = *name;
+    inv.user = user;
+    inv.level = level;
+    return true;
+}
+
 // Reads the options and the command into `inv`; throws usage_error.
 //
-// `app run` without options is how the service manager starts the service,
-// every time, and it leaves the option parser nothing to do: the parser's
-// table is then neither built nor torn down, which is a fifth of what the
+// The command line install writes is how the service manager starts the
+// service, every time: parse_run_line() reads it without the option parser,
+// whose table is then neither built nor torn down, a fifth of what the
 // program does before it reports ready, and work on its way out after a stop
-// (docs/PERFORMANCE.md). `inv` as it is already means `run`.
+// (docs/PERFORMANCE.md).
 void parse(const std::vector<std::string>& args, invocation& inv) {
-    if (args.empty() || (args.size() == 1 && args.front() == "run")) return;
+    if (parse_run_line(args, inv)) return;
     try {
         parse_options(args, inv);
     } catch (const po::error& e) {

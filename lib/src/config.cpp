@@ -228,18 +228,18 @@ std::string launchd_label(const config& cfg) {
     return cfg.launchd.label.empty() ? "org.servicekit." + cfg.name : cfg.launchd.label;
 }
 
+// The log level and the arguments are written even when they are the
+// defaults: `run` gets what was installed, not the built-in defaults of the
+// program that reads them (a program compiled with another default level or
+// default arguments would otherwise run with those).
 std::vector<std::string> service_command_line(const config& cfg) {
     std::vector<std::string> argv{detail::utf8_path(cfg.executable), "run", "--name", cfg.name};
     if (cfg.scope == scope::user) argv.emplace_back("--user");
-    if (cfg.log_level != spdlog::level::info) {
-        argv.emplace_back("--log-level");
-        const auto level = spdlog::level::to_string_view(cfg.log_level);
-        argv.emplace_back(level.data(), level.size());
-    }
-    if (!cfg.arguments.empty()) {
-        argv.emplace_back("--");
-        argv.insert(argv.end(), cfg.arguments.begin(), cfg.arguments.end());
-    }
+    argv.emplace_back("--log-level");
+    const auto level = spdlog::level::to_string_view(cfg.log_level);
+    argv.emplace_back(level.data(), level.size());
+    argv.emplace_back("--");
+    argv.insert(argv.end(), cfg.arguments.begin(), cfg.arguments.end());
     return argv;
 }
 

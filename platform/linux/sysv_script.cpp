@@ -143,7 +143,10 @@ std::string render_sysv_script(const config& cfg) {
     s += "DAEMON=" + shell_quote(cfg.executable.string()) + "\n";
     s += "PIDFILE=" + shell_quote("/" + pid_file_path(cfg)) + "\n";
     s += "COMM=" + shell_quote(process_name(cfg)) + "\n";
-    s += fmt::format("STOP_SCHEDULE=TERM/{}/KILL/{}\n\n", ceil_seconds(cfg.stop_timeout), kill_grace.count());
+    // run() ends a stop() that overruns stop_timeout itself (exit 124); the
+    // margin lets that happen before SIGKILL, as the systemd unit's does.
+    s += fmt::format("STOP_SCHEDULE=TERM/{}/KILL/{}\n\n", ceil_seconds(cfg.stop_timeout) + stop_margin.count(),
+                     kill_grace.count());
 
     // The whole command is built in the positional parameters, expanded
     // before anything changes the environment, and run through env(1): a

@@ -117,6 +117,42 @@ TEST_CASE("run without options keeps the configured name, scope and log level") 
     }
 }
 
+// The command line install writes takes that path too, and must mean what
+// the parser makes of the same options in another order.
+TEST_CASE("the installed command line is read without the parser, as the parser reads it") {
+    foreground fg;
+    const std::vector<std::vector<std::string>> same{
+        {"run", "--name", "other", "--user", "--log-level", "critical", "--", "x"},
+        {"--log-level", "critical", "--user", "--name", "other", "run", "--", "x"},
+        {"run", "--name=other", "--user", "--log-level=critical", "--", "x"},
+    };
+    for (const auto& words : same) {
+        CAPTURE(words.front());
+        recorder svc;
+        CHECK(cli(words, svc) == 0);
+        CHECK(svc.name == "other");
+        CHECK(svc.scope == servicekit::scope::user);
+        CHECK(svc.level == spdlog::level::critical);
+        CHECK(svc.arguments == std::vector<std::string>{"x"});
+    }
+    recorder plain;
+    CHECK(cli({"run", "--name", "other", "--log-level", "warning", "--"}, plain) == 0);
+    CHECK(plain.name == "other");
+    CHECK(plain.scope == servicekit::scope::system);
+    CHECK(plain.level == spdlog::level::warn);
+    CHECK(plain.arguments.empty());
+    // Near misses go to the parser, which refuses them as before.
+    for (const std::vector<std::string>& words : {std::vector<std::string>{"run", "--name"},
+                                                  {"run", "--name", "x", "--log-level", "loud"},
+                                                  {"run", "--name", "x", "--user", "--user"},
+                                                  {"run", "--name", "x", "extra"}}) {
+        CAPTURE(words.back());
+        recorder svc;
+        CHECK(cli(words, svc) == servicekit::cli::usage);
+        CHECK_FALSE(svc.started);
+    }
+}
+
 TEST_CASE("run without options still validates the configuration (exit 6)") {
     foreground fg;
     for (const std::vector<std::string>& words : {std::vector<std::string>{}, {"run"}, {"run", "--"}}) {

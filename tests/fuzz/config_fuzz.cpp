@@ -81,14 +81,13 @@ void check_accepted(const config& c) {
     check(argv.size() >= 4 && argv[0] == c.executable.string() && argv[1] == "run" && argv[2] == "--name" &&
               argv[3] == c.name,
           "service_command_line does not start with {exe, run, --name, name}");
-    if (c.arguments.empty()) {
-        check(std::find(argv.begin(), argv.end(), "--") == argv.end(), "a \"--\" without arguments");
-    } else {
-        check(argv.size() >= c.arguments.size() + 5, "service_command_line lost arguments");
-        const auto tail = argv.end() - static_cast<std::ptrdiff_t>(c.arguments.size());
-        check(*(tail - 1) == "--" && std::equal(tail, argv.end(), c.arguments.begin()),
-              "service_command_line does not end with \"--\" and the arguments verbatim");
-    }
+    // Always "--", even before no arguments: none means none at run, not the
+    // program's compiled-in ones.
+    check(argv.size() >= c.arguments.size() + 7, "service_command_line lost arguments or its log level");
+    const auto tail = argv.end() - static_cast<std::ptrdiff_t>(c.arguments.size());
+    check(*(tail - 1) == "--" && std::equal(tail, argv.end(), c.arguments.begin()),
+          "service_command_line does not end with \"--\" and the arguments verbatim");
+    check(*(tail - 3) == "--log-level", "service_command_line does not carry the log level");
 }
 
 }  // namespace

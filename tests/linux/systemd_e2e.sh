@@ -129,7 +129,7 @@ system|user)
     [ "$pid" -gt 0 ] || fail "no MainPID"
 
     step "round-trip: argv, environment, working directory"
-    expected_argv=("$probe" run --name "$name" "${scope[@]}" -- "${corpus[@]}")
+    expected_argv=("$probe" run --name "$name" "${scope[@]}" --log-level info -- "${corpus[@]}")
     printf '%s\0' "${expected_argv[@]}" > "$work/argv.expected"
     cmp "$work/argv.expected" "$out/$name.argv" ||
         fail "argv differs: expected $(od -c "$work/argv.expected" | head -20) got $(od -c "$out/$name.argv" | head -20)"
@@ -178,7 +178,7 @@ system|user)
     expect 0 "install --force" svc install --force -- replaced "two words"
     is_active || fail "not running again after install --force"
     [ "$(prop MainPID)" != "$pid" ] || fail "install --force did not restart the service"
-    printf '%s\0' "$probe" run --name "$name" "${scope[@]}" -- replaced "two words" > "$work/argv2.expected"
+    printf '%s\0' "$probe" run --name "$name" "${scope[@]}" --log-level info -- replaced "two words" > "$work/argv2.expected"
     cmp "$work/argv2.expected" "$out/$name.argv" || fail "the replaced unit runs the old command line"
     [ "$(sc is-enabled "$name.service" || true)" = enabled ] || fail "not enabled after install --force"
     pid=$(prop MainPID)

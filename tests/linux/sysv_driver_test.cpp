@@ -189,7 +189,7 @@ TEST_CASE("sysv driver: replace stops, rewrites, starts again; a failed start re
     }
     SUBCASE("stop fails: nothing changes") {
         f.cfg.arguments = {"new"};
-        f.fake.results["script stop"] = {{1, "", "myd: still running after TERM/10/KILL/5\n"}};
+        f.fake.results["script stop"] = {{1, "", "myd: still running after TERM/12/KILL/5\n"}};
         test::check_throws(errc::manager_failed, "still running",
                            [&] { f.backend.install(f.cfg, install_mode::replace); });
         CHECK(test::read_all(f.script()) == old_script);
@@ -215,7 +215,7 @@ TEST_CASE("sysv driver: uninstall") {
         test::check_throws(errc::not_installed, "run install first", [&] { f.backend.uninstall(f.cfg); });
     }
     SUBCASE("a service that does not stop keeps its script") {
-        f.fake.results["script stop"] = {{1, "", "myd: still running after TERM/10/KILL/5\n"}};
+        f.fake.results["script stop"] = {{1, "", "myd: still running after TERM/12/KILL/5\n"}};
         test::check_throws(errc::manager_failed, "cannot stop myd", [&] { f.backend.uninstall(f.cfg); });
         CHECK(fs::exists(f.script()));
     }

@@ -112,7 +112,7 @@ expect_exit 0 "status while running is 0" "$probe" --name "$name" status
 grep -q "running (pid $(record pid))" /run/last.out || fail "status output: $(cat /run/last.out)"
 expect_exit 0 "the script's own status is 0" "$script" status
 
-printf '%s\0' "$probe" run --name "$name" -- "${corpus[@]}" > /run/argv.expected
+printf '%s\0' "$probe" run --name "$name" --log-level info -- "${corpus[@]}" > /run/argv.expected
 if cmp -s /run/argv.expected "$dir/argv"; then ok "argv round-trips byte for byte (${#corpus[@]} service arguments)"; else
     fail "argv differs:"; diff <(tr '\0' '\n' < /run/argv.expected | od -c) <(tr '\0' '\n' < "$dir/argv" | od -c) | head -20 >&2 || true
 fi

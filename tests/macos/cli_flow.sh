@@ -55,7 +55,7 @@ expect 0 "$probe" status
 contains "$work/out" "running"
 first=$(pid_of)
 [ -n "$first" ] || fail "no pid after start"
-printf '%s\0' "$probe" run --name launchd-probe -- --probe-arg "a b" "<&>" > "$work/argv.expected"
+printf '%s\0' "$probe" run --name launchd-probe --log-level info -- --probe-arg "a b" "<&>" > "$work/argv.expected"
 cmp -s "$PROBE_DIR/argv" "$work/argv.expected" || fail "the service ran with argv $(tr '\0' ' ' < "$PROBE_DIR/argv")"
 contains "$PROBE_DIR/events" "start $first interactive=0"
 

@@ -153,7 +153,10 @@ TEST_CASE("error carries its code and an exact message") {
 
 TEST_CASE("service_command_line protects the arguments with --") {
     config c = good();
-    CHECK(service_command_line(c) == std::vector<std::string>{ROOT "/usr/bin/myd", "run", "--name", "myd"});
+    // The level and "--" even for the defaults: run must not fall back on
+    // the program's compiled-in ones.
+    CHECK(service_command_line(c) ==
+          std::vector<std::string>{ROOT "/usr/bin/myd", "run", "--name", "myd", "--log-level", "info", "--"});
     c.arguments = {"--help", "-x", ""};
     c.scope = scope::user;
     c.log_level = spdlog::level::debug;

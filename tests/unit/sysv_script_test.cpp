@@ -281,11 +281,11 @@ TEST_CASE("sysv script: LSB exit codes through the real shell") {
         }
         CHECK(run.run(shell, "stop").exit_code == 0);
         CHECK(split_nul(test::read_all(run.out / "stop")) ==
-              std::vector<std::string>{"--stop", "--quiet", "--oknodo", "--retry", "TERM/10/KILL/5", "--pidfile",
+              std::vector<std::string>{"--stop", "--quiet", "--oknodo", "--retry", "TERM/12/KILL/5", "--pidfile",
                                        "/run/servicekit-unit-codes.pid", "--name", "sh"});
         const auto stuck = run.run(shell, "stop", {"FAKE_SSD_STOP=2"});
         CHECK(stuck.exit_code == 1);
-        CHECK(stuck.err.find("still running after TERM/10/KILL/5") != std::string::npos);
+        CHECK(stuck.err.find("still running after TERM/12/KILL/5") != std::string::npos);
         CHECK(run.run(shell, "reload", {"FAKE_SSD_STOP=1"}).exit_code == 7);
         CHECK(run.run(shell, "force-reload").exit_code == 0);
         CHECK(split_nul(test::read_all(run.out / "stop"))[2] == "--signal");

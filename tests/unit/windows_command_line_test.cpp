@@ -174,7 +174,7 @@ TEST_CASE("make_scm_parameters: the binary path encodes exactly service_command_
 TEST_CASE("make_scm_parameters: defaults") {
     const auto c = sample_config();
     const auto p = make_scm_parameters(c, c.executable.string());
-    CHECK(p.binary_path == "\"C:\\Program Files\\My App\\my app.exe\" run --name my-service");
+    CHECK(p.binary_path == "\"C:\\Program Files\\My App\\my app.exe\" run --name my-service --log-level info --");
     CHECK(p.display_name == "my-service");
     CHECK(p.start_type == service_auto_start);
     CHECK_FALSE(p.delayed_auto_start);

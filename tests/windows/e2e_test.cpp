@@ -376,7 +376,7 @@ int wmain(int argc, wchar_t** argv) {
             const std::wstring path = qc->lpBinaryPathName;
             std::printf("  binary path: %s\n", narrow(path).c_str());
             expect(path.rfind(L"\"" + exe.wstring() + L"\" ", 0) == 0, "the stored binary path starts with the quoted executable");
-            std::vector<std::string> expected{narrow(exe.wstring()), "run", "--name", name, "--"};
+            std::vector<std::string> expected{narrow(exe.wstring()), "run", "--name", name, "--log-level", "info", "--"};
             expected.insert(expected.end(), corpus.begin(), corpus.end());
             expect(command_line_to_argv(path) == expected,
                    "CommandLineToArgvW of the stored binary path is exactly the service's command line");
