@@ -60,6 +60,10 @@ bool started_by_systemd() {
         const char* v = std::getenv(name);
         return v != nullptr && *v != '\0';
     };
+    // NOTIFY_SOCKET first, as sd_notify() has it: a unit whose ExecStart is a
+    // wrapper (`sh -c 'app run'`, NotifyAccess=all) starts the service as a
+    // child of its main process, and the service must still report. A
+    // program that starts others unsets it for them.
     if (set("NOTIFY_SOCKET")) return true;
     // systemd >= 248 names the process it started: a different PID means the
     // variables were inherited (a shell or CI job run by some other unit).
