@@ -115,22 +115,22 @@ public:
         for (;;) {
             siginfo_t info{};
             if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) {
-                oldest_.reset();
+                oldest_ = 0;
                 return std::nullopt;
             }
-            if (!oldest_ || oldest_->pid != info.si_pid) oldest_ = zombie{info.si_pid, now};
-            if (now - oldest_->since < orphan_grace) return oldest_->since + orphan_grace;
-            ::waitpid(oldest_->pid, nullptr, WNOHANG);  // if the service has just waited for it: no harm
-            oldest_.reset();
+            if (oldest_ != info.si_pid) {
+                oldest_ = info.si_pid;
+                since_ = now;
+            }
+            if (now - since_ < orphan_grace) return since_ + orphan_grace;
+            ::waitpid(oldest_, nullptr, WNOHANG);  // if the service has just waited for it: no harm
+            oldest_ = 0;
         }
     }
 
 private:
-    struct zombie {
-        pid_t pid;
-        clock::time_point since;  ///< when this sweep first saw it
-    };
-    std::optional<zombie> oldest_;
+    pid_t oldest_ = 0;         // the zombie seen last, 0 for none
+    clock::time_point since_;  // when it was first seen
 };
 
 // A wait of `d` for poll(): whole milliseconds, rounded up, at most INT_MAX.

@@ -102,11 +102,14 @@ def stop_tests(app, tmp, check):
     check(rc == 0 and "stopped" in err, f"flood-wakes: the SIGTERM sent after the flood stops it, exit 0 (got {rc})", err)
 
     # No file descriptor left for the signal pipe: a one-line error and exit 1.
-    p = subprocess.Popen([app, "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (4, 4)))
-    rc, err = finish(p)
-    check(rc == 1 and "cannot run" in err and len(err.strip().splitlines()) == 1,
-          f"no file descriptors: a one-line error, exit 1 (got {rc})", err)
+    if os.environ.get("SERVICEKIT_TEST_SANITIZED"):
+        print("skipped: no file descriptors (a sanitizer's runtime needs some itself, and exits 1 without)")
+    else:
+        p = subprocess.Popen([app, "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (4, 4)))
+        rc, err = finish(p)
+        check(rc == 1 and "cannot run" in err and len(err.strip().splitlines()) == 1,
+              f"no file descriptors: a one-line error, exit 1 (got {rc})", err)
 
     # The service ends itself with a code: the process exits with it, unstopped.
     p = start([app, "run", "--", "exit-after", "100", "7"])
