@@ -21,6 +21,11 @@ namespace {
                             quote_for_message(value), rule));
 }
 
+bool is_control(char c) noexcept {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7F;
+}
+
 // The body of a double-quoted word for systemd's extract_first_word() with
 // EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE, after specifier expansion ('%').
 void append_quoted_body(std::string& out, char c, bool escape_dollar) {
@@ -34,8 +39,7 @@ void append_quoted_body(std::string& out, char c, bool escape_dollar) {
         case '\r': out += "\\r"; return;
         default: break;
     }
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) out += fmt::format("\\x{:02x}", u);
+    if (is_control(c)) out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
     else out += c;
 }
 
@@ -99,29 +103,23 @@ constexpr std::array<std::string_view, 11> unit_suffixes{
 std::string unit_name(const config& cfg) { return cfg.name + ".service"; }
 
 std::string dependency_unit(std::string_view dependency) {
-    for (const auto suffix : unit_suffixes)
-        if (dependency.size() > suffix.size() && dependency.ends_with(suffix)) return std::string(dependency);
-    return std::string(dependency) + ".service";
-}
-
-namespace {
-
-// dependency_unit(d), if systemd can take it as a unit name (its
-// unit_name_is_valid()); systemd drops a bad one with a warning, which would
-// lose a Requires= without a word.
-std::string checked_dependency_unit(std::string_view d) {
-    std::string unit = dependency_unit(d);
+    std::string unit(dependency);
+    if (std::none_of(unit_suffixes.begin(), unit_suffixes.end(), [&](std::string_view suffix) {
+            return dependency.size() > suffix.size() && dependency.ends_with(suffix);
+        }))
+        unit += ".service";
+    // What systemd's unit_name_is_valid() refuses: it would drop the
+    // dependency with only a warning, and a Requires= with it.
     if (unit.size() > 255)
-        reject("dependencies", d, "the unit name would be longer than 255 characters; use a shorter name");
+        reject("dependencies", dependency, "the unit name would be longer than 255 characters; use a shorter name");
     const std::string_view stem(unit.data(), unit.rfind('.'));
     const auto at = stem.find('@');
-    if (at == 0) reject("dependencies", d, "a unit name cannot start with '@'");
+    if (at == 0) reject("dependencies", dependency, "a unit name cannot start with '@'");
     if (at != std::string_view::npos && at + 1 == stem.size())
-        reject("dependencies", d, "a template (nothing after '@') is not a unit; name an instance, e.g. getty@tty1");
+        reject("dependencies", dependency,
+               "a template (nothing after '@') is not a unit; name an instance, e.g. getty@tty1");
     return unit;
 }
-
-}  // namespace
 
 std::string quote_exec_word(std::string_view word) { return quote(word, true); }
 
@@ -160,7 +158,7 @@ std::string render_systemd_unit(const config& cfg) {
         std::string units;
         for (const auto& d : cfg.dependencies) {
             if (!units.empty()) units += ' ';
-            units += checked_dependency_unit(d);
+            units += dependency_unit(d);
         }
         unit += "After=" + units + '\n';
         unit += (cfg.systemd.require_dependencies ? "Requires=" : "Wants=") + units + '\n';
@@ -173,10 +171,8 @@ std::string render_systemd_unit(const config& cfg) {
     const auto argv = service_command_line(cfg);
     // systemd refuses an executable path with a quote, a backslash or a
     // control character ("Executable name contains special characters").
-    if (std::any_of(argv.front().begin(), argv.front().end(), [](char c) {
-            const auto u = static_cast<unsigned char>(c);
-            return c == '"' || c == '\'' || c == '\\' || u < 0x20 || u == 0x7F;
-        }))
+    if (std::any_of(argv.front().begin(), argv.front().end(),
+                    [](char c) { return c == '"' || c == '\'' || c == '\\' || is_control(c); }))
         reject("executable", argv.front(),
                "systemd refuses an executable path with a quote, a backslash or a control character; "
                "move or rename the program");

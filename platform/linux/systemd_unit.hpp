@@ -23,6 +23,8 @@ namespace systemd {
 std::string unit_name(const config& cfg);
 
 /// A dependency as a unit name: one without a unit-type suffix gets ".service".
+/// Throws errc::invalid_config for a name systemd would drop (longer than 255
+/// characters, starting with '@', a template).
 std::string dependency_unit(std::string_view dependency);
 
 /// One word of ExecStart=, in double quotes, so that systemd hands the

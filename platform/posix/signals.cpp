@@ -29,18 +29,26 @@ constexpr unsigned bit(int signo) {
     return 0;
 }
 
-// The handler records the signal here and writes a byte to the self-pipe to
-// wake the run loop. The byte only wakes: a pipe can be full, and a signal
-// must not be lost with its byte.
+// What the run loop has to look at: the signals that came, and `woken_bit`
+// for a wake-up from another thread (request_stop(), a new periodic task).
+// The self-pipe only wakes the loop: the first bit set since the loop last
+// looked writes its one byte, so the pipe never holds more than that and
+// nothing is lost with a byte.
+constexpr unsigned woken_bit = 1u << handled.size();
 std::atomic<unsigned> pending{0};
 static_assert(std::atomic<unsigned>::is_always_lock_free, "the signal handler needs a lock-free atomic");
-int wake_fd = -1;  // the write end of the self-pipe, for the signal handlers
+int wake_fd = -1;  // the write end of the self-pipe
+
+// Async-signal-safe.
+void wake(unsigned bits) noexcept {
+    if (pending.fetch_or(bits) != 0) return;  // a byte is on its way already
+    const char byte = 0;
+    [[maybe_unused]] const auto n = ::write(wake_fd, &byte, 1);  // non-blocking
+}
 
 extern "C" void on_signal(int signo) {
     const int saved = errno;
-    pending.fetch_or(bit(signo));
-    const char byte = 1;
-    [[maybe_unused]] const auto n = ::write(wake_fd, &byte, 1);  // non-blocking; a full pipe wakes the loop as well
+    wake(bit(signo));
     errno = saved;
 }
 
@@ -85,7 +93,6 @@ public:
     signal_scope& operator=(const signal_scope&) = delete;
 
     int read_fd() const noexcept { return fds_[0]; }
-    int write_fd() const noexcept { return fds_[1]; }
 
 private:
     std::array<struct sigaction, 4> saved_{};
@@ -148,14 +155,7 @@ int run_with_signals(const config& cfg, service& svc, manager_link& link, spdlog
     // have no handler; the handlers above are installed in any case.
     const bool pid1 = ::getpid() == 1;
     signal_scope signals(pid1);
-    // Wakes the loop from another thread: one byte until the loop has looked,
-    // however often it is called, so the pipe never fills.
-    std::atomic<bool> woken{false};
-    lifecycle lc(cfg, svc, link, make_logger(cfg, std::move(sink)), [&woken, wfd = signals.write_fd()] {
-        if (woken.exchange(true)) return;
-        const char byte = 0;
-        [[maybe_unused]] const auto n = ::write(wfd, &byte, 1);
-    });
+    lifecycle lc(cfg, svc, link, make_logger(cfg, std::move(sink)), [] { wake(woken_bit); });
 
     if (!lc.start()) return lc.exit_code();
 
@@ -178,8 +178,8 @@ int run_with_signals(const config& cfg, service& svc, manager_link& link, spdlog
             lc.log().critical("poll() failed: {}; stopping", std::strerror(errno));
             break;
         }
+        // The byte first, the bits after: a bit set meanwhile writes a new byte.
         if (rc > 0) {
-            woken.store(false);
             std::array<char, 64> buf{};
             while (::read(signals.read_fd(), buf.data(), buf.size()) > 0) {}
         }
