@@ -94,7 +94,7 @@ std::string shell_quote(std::string_view s) {
 
 std::string script_path(const config& cfg) { return "etc/init.d/" + cfg.name; }
 
-std::string pid_file_path(const config& cfg) { return "run/" + cfg.name + ".pid"; }
+std::string pid_file_path(const config& cfg) { return "run/servicekit-" + cfg.name + ".pid"; }
 
 std::string process_name(const config& cfg) {
     // The kernel keeps the first 15 bytes of the executed file's name

@@ -31,7 +31,10 @@ std::string shell_quote(std::string_view s);
 /// The script's path relative to the filesystem root: "etc/init.d/<name>".
 std::string script_path(const config& cfg);
 
-/// The pid file relative to the filesystem root: "run/<name>.pid".
+/// The pid file relative to the filesystem root: "run/servicekit-<name>.pid".
+/// The prefix keeps a service named like another daemon (`sshd`) off that
+/// daemon's /run/<name>.pid, which start-stop-daemon --make-pidfile would
+/// overwrite.
 std::string pid_file_path(const config& cfg);
 
 /// The name the kernel gives the service process (the executable's file

@@ -79,7 +79,7 @@ struct fixture {
         fake.name = cfg.name;
     }
     fs::path script() const { return dir.path / "etc/init.d/myd"; }
-    fs::path pid_file() const { return dir.path / "run/myd.pid"; }
+    fs::path pid_file() const { return dir.path / "run/servicekit-myd.pid"; }
     void with_update_rc_d() const {
         fs::create_directories(dir.path / "usr/sbin");
         std::ofstream(dir.path / "usr/sbin/update-rc.d") << "#!/bin/sh\n";
@@ -213,6 +213,12 @@ TEST_CASE("sysv driver: uninstall") {
         CHECK_FALSE(fs::exists(f.pid_file()));
         CHECK(f.links().empty());
         test::check_throws(errc::not_installed, "run install first", [&] { f.backend.uninstall(f.cfg); });
+    }
+    SUBCASE("another daemon's pid file of the same name is not touched") {
+        std::ofstream(f.dir.path / "run/myd.pid") << "456\n";
+        f.backend.uninstall(f.cfg);
+        CHECK_FALSE(fs::exists(f.pid_file()));
+        CHECK(test::read_all(f.dir.path / "run/myd.pid") == "456\n");
     }
     SUBCASE("a service that does not stop keeps its script") {
         f.fake.results["script stop"] = {{1, "", "myd: still running after TERM/12/KILL/5\n"}};

@@ -107,6 +107,8 @@ grep -q "already installed" /run/last.out || fail "install twice: $(cat /run/las
 expect_exit 3 "status before start is 3" "$probe" --name "$name" status
 
 # --- start: the records are written before start() returns, so they exist now
+# Another daemon's pid file under the same name must not be touched.
+echo 1 > "/run/$name.pid"
 expect_exit 0 "start" "$probe" --name "$name" start
 expect_exit 0 "status while running is 0" "$probe" --name "$name" status
 grep -q "running (pid $(record pid))" /run/last.out || fail "status output: $(cat /run/last.out)"
@@ -129,7 +131,9 @@ if tr '\0' '\n' < "$dir/env" | grep -q '^SERVICEKIT_INIT='; then fail "the SysV 
 [ "$(record ids)" = "$(id -u nobody) $(getent group nogroup | cut -d: -f3)" ] && ok "runs as nobody:nogroup" || fail "ids: $(record ids)"
 [ "$(record interactive)" = 0 ] && ok "not interactive under SysV" || fail "interactive: $(record interactive)"
 pid1=$(record pid)
-[ "$(cat "/run/$name.pid")" = "$pid1" ] && ok "pid file" || fail "pid file $(cat "/run/$name.pid" 2>&1) vs $pid1"
+pidfile=/run/servicekit-$name.pid
+[ "$(cat "$pidfile")" = "$pid1" ] && ok "pid file" || fail "pid file $(cat "$pidfile" 2>&1) vs $pid1"
+[ "$(cat "/run/$name.pid")" = 1 ] && ok "another daemon's /run/$name.pid untouched" || fail "/run/$name.pid: $(cat "/run/$name.pid" 2>&1)"
 
 # syslog: <30> is facility daemon (3) and priority info (6); the identifier is the service name
 if wait_for_log "^<30>.* $name\[$pid1\]: probe started$"; then ok "syslog: daemon.info, identifier $name"; else
@@ -150,7 +154,7 @@ for _ in $(seq 50); do kill -0 "$pid2" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$pid2" 2>/dev/null; then fail "pid $pid2 still running after stop"; else ok "process gone"; fi
 expect_exit 3 "status after stop is 3" "$probe" --name "$name" status
 expect_exit 3 "the script's own status is 3" "$script" status
-[ ! -e "/run/$name.pid" ] && ok "pid file removed by stop" || fail "pid file left after stop"
+[ ! -e "$pidfile" ] && ok "pid file removed by stop" || fail "pid file left after stop"
 expect_exit 0 "stop when stopped is fine" "$probe" --name "$name" stop
 
 # --- a start() that throws is reported by start, promptly (readiness, not a timeout)
@@ -171,7 +175,8 @@ expect_exit 0 "uninstall (stops it first)" "$probe" --name "$name" uninstall
 [ ! -e "$script" ] && ok "script removed" || fail "script left behind"
 left=$(find /etc/rc?.d -name "*$name*" 2>/dev/null || true)
 [ -z "$left" ] && ok "links removed" || fail "links left behind: $left"
-[ ! -e "/run/$name.pid" ] && ok "pid file removed" || fail "pid file left behind"
+[ ! -e "$pidfile" ] && ok "pid file removed" || fail "pid file left behind"
+[ "$(cat "/run/$name.pid")" = 1 ] && ok "another daemon's pid file still untouched" || fail "/run/$name.pid: $(cat "/run/$name.pid" 2>&1)"
 for _ in $(seq 50); do kill -0 "$pid3" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid3" 2>/dev/null && fail "process $pid3 left behind" || ok "no process left"
 expect_exit 4 "status after uninstall is 4" "$probe" --name "$name" status

@@ -147,7 +147,7 @@ TEST_CASE("sysv script: what a script cannot say is rejected") {
 TEST_CASE("sysv script: paths and process name") {
     config c = minimal();
     CHECK(sysv::script_path(c) == "etc/init.d/myd");
-    CHECK(sysv::pid_file_path(c) == "run/myd.pid");
+    CHECK(sysv::pid_file_path(c) == "run/servicekit-myd.pid");
     CHECK(sysv::process_name(c) == "myd");
     c.executable = "/usr/bin/a-very-long-program-name";
     CHECK(sysv::process_name(c) == "a-very-long-pro");
@@ -251,7 +251,7 @@ TEST_CASE("sysv script: every word reaches start-stop-daemon exactly, through th
         REQUIRE(r.exit_code == 0);
 
         std::vector<std::string> expected{"--start", "--quiet", "--oknodo", "--background", "--make-pidfile",
-                                          "--pidfile", "/run/servicekit-unit-roundtrip.pid",
+                                          "--pidfile", "/run/servicekit-servicekit-unit-roundtrip.pid",
                                           "--name", "my \"prog\"", "--startas", c.executable.string(),
                                           "--chdir", c.working_directory.string(), "--chuid", "svc user:it's",
                                           "--notify-await", "--notify-timeout", "60", "--"};
@@ -282,7 +282,7 @@ TEST_CASE("sysv script: LSB exit codes through the real shell") {
         CHECK(run.run(shell, "stop").exit_code == 0);
         CHECK(split_nul(test::read_all(run.out / "stop")) ==
               std::vector<std::string>{"--stop", "--quiet", "--oknodo", "--retry", "TERM/12/KILL/5", "--pidfile",
-                                       "/run/servicekit-unit-codes.pid", "--name", "sh"});
+                                       "/run/servicekit-servicekit-unit-codes.pid", "--name", "sh"});
         const auto stuck = run.run(shell, "stop", {"FAKE_SSD_STOP=2"});
         CHECK(stuck.exit_code == 1);
         CHECK(stuck.err.find("still running after TERM/12/KILL/5") != std::string::npos);
