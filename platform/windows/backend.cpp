@@ -32,7 +32,9 @@ constexpr std::string_view event_log_hint = "see Event Viewer (Windows Logs > Ap
 
 // Win32 error → errc, with a message that says what to do.
 [[noreturn]] void fail(const config& cfg, std::string_view what, DWORD code) {
-    const std::string sys = win32_message(code);
+    // A start that fails for the program's sake ("%1 is not a valid Win32
+    // application") names it.
+    const std::string sys = win32_message(code, to_utf8(cfg.executable.wstring()));
     switch (code) {
         case ERROR_ACCESS_DENIED:
             throw error(errc::permission_denied,

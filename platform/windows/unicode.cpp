@@ -34,20 +34,43 @@ std::string to_utf8(std::wstring_view utf16) {
     return out;
 }
 
-std::string win32_message(DWORD code) {
+std::string win32_message(DWORD code, std::string_view insert) {
     wchar_t* buf = nullptr;
     const DWORD n = ::FormatMessageW(
         FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr, code,
         0, reinterpret_cast<wchar_t*>(&buf), 0, nullptr);
-    std::string text;
-    if (n > 0 && buf != nullptr) text = to_utf8(std::wstring_view(buf, n));
+    std::string raw;
+    if (n > 0 && buf != nullptr) raw = to_utf8(std::wstring_view(buf, n));
     if (buf != nullptr) ::LocalFree(buf);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' || text.back() == '.'))
-        text.pop_back();
-    for (auto& c : text)
-        if (c == '\r' || c == '\n') c = ' ';
+    const std::string text = message_line(raw, insert);
     if (text.empty()) return fmt::format("error {}", code);
     return fmt::format("{} (error {})", text, code);
+}
+
+std::string message_line(std::string_view raw, std::string_view insert) {
+    std::string text;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        const char c = raw[i];
+        if (c == '\r' && i + 1 < raw.size() && raw[i + 1] == '\n') continue;  // CR LF: one space
+        if (c == '\r' || c == '\n') {
+            text += ' ';
+        } else if (c != '%' || i + 1 == raw.size()) {
+            text += c;
+        } else if (const char next = raw[++i]; next >= '1' && next <= '9') {
+            while (i + 1 < raw.size() && raw[i + 1] >= '0' && raw[i + 1] <= '9') ++i;  // %10 … %99
+            if (i + 1 < raw.size() && raw[i + 1] == '!') i = raw.find('!', i + 2);      // %1!s!
+            if (i == std::string::npos) i = raw.size();
+            text += insert;
+        } else if (next == 'n' || next == 'r' || next == 't') {
+            text += ' ';
+        } else if (next == '0') {
+            break;  // the end of the message, without a newline
+        } else {
+            text += next;  // %% %. %! %space
+        }
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '.')) text.pop_back();
+    return text;
 }
 
 }  // namespace servicekit::detail::scm

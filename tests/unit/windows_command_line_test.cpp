@@ -290,3 +290,21 @@ TEST_CASE("make_scm_parameters: an argument the SCM would expand is rejected") {
         CHECK(e.reason() == errc::invalid_config);
     }
 }
+
+#if defined(_WIN32)
+TEST_CASE("win32_message: inserts name the thing, escapes are said, one line") {
+    CHECK(message_line("%1 is not a valid Win32 application.\r\n", "C:\\my app.exe") ==
+          "C:\\my app.exe is not a valid Win32 application");
+    CHECK(message_line("Bad EXE format for %1.\r\n", "the program") == "Bad EXE format for the program");
+    CHECK(message_line("%2!s! and %10 then %3!d", "x") == "x and x then x");
+    CHECK(message_line("100%% sure%.%nnext line\r\nlast%0 ignored", "x") == "100% sure. next line last");
+    CHECK(message_line("%", "x") == "%");
+    CHECK(message_line("", "x").empty());
+    // Through FormatMessageW: ERROR_BAD_EXE_FORMAT's text has an insert on
+    // Windows and under Wine; none may be left.
+    const auto text = win32_message(ERROR_BAD_EXE_FORMAT, "C:\\x.exe");
+    CHECK(text.find('%') == std::string::npos);
+    CHECK(text.find("C:\\x.exe") != std::string::npos);
+    CHECK(text.find("(error 193)") != std::string::npos);
+}
+#endif
