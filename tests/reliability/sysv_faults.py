@@ -48,7 +48,7 @@ def one_line(r):
 
 
 def traces(name):
-    return [p for p in [f"/etc/init.d/{name}", f"/run/{name}.pid"] if os.path.lexists(p)] + \
+    return [p for p in [f"/etc/init.d/{name}", f"/run/servicekit-{name}.pid"] if os.path.lexists(p)] + \
         glob.glob(f"/etc/rc?.d/[SK][0-9][0-9]{name}") + glob.glob("/etc/init.d/.*.tmp")
 
 
