@@ -5,6 +5,8 @@
 #include <servicekit/run.hpp>
 #include <servicekit/version.hpp>
 
+#include "detail/text.hpp"
+
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
@@ -36,6 +38,8 @@ namespace servicekit::cli {
 
 namespace {
 
+using detail::printable_or;
+
 struct verb_info {
     std::string_view name, help;
 };
@@ -62,14 +66,6 @@ std::string program_name(int argc, char** argv) {
     if (slash != std::string::npos) p.erase(0, slash + 1);
     if (p.size() > 4 && p.compare(p.size() - 4, 4, ".exe") == 0) p.resize(p.size() - 4);
     return p;
-}
-
-// Names printed in front of messages come from argv[0], --name or the
-// config, and may be exactly the bad input being reported: only printable
-// ASCII is shown, so a newline or an escape sequence cannot forge a line.
-std::string printable_or(const std::string& s, const std::string& fallback) {
-    const bool printable = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
-    return printable ? s : fallback;
 }
 
 // An option word as printed in a message: printable ASCII as it is, any
@@ -209,16 +205,17 @@ void parse_options(const std::vector<std::string>& args, invocation& inv) {
         const auto& words = vm["command"].as<std::vector<std::string>>();
         inv.verb = words.front();
         if (std::none_of(verbs.begin(), verbs.end(), [&](const verb_info& v) { return v.name == inv.verb; }))
-            throw usage_error(fmt::format("unknown command '{}'", inv.verb));
+            throw usage_error(fmt::format("unknown command '{}'", shown_option(inv.verb)));
         if (words.size() > 1)
-            throw usage_error(fmt::format("unexpected argument '{}' (service arguments go after '--')", words[1]));
+            throw usage_error(fmt::format("unexpected argument '{}' (service arguments go after '--')", shown_option(words[1])));
     }
     if (inv.force && inv.verb != "install") throw usage_error("--force goes with install");
     if (inv.json && inv.verb != "status") throw usage_error("--json goes with status");
     if (inv.level_name) {
         inv.level = parse_log_level(*inv.level_name);
         if (!inv.level)
-            throw usage_error(fmt::format("--log-level '{}' is not one of trace, debug, info, warn, error, critical, off", *inv.level_name));
+            throw usage_error(fmt::format("--log-level '{}' is not one of trace, debug, info, warn, error, critical, off",
+                                          shown_option(*inv.level_name)));
     }
 }
 

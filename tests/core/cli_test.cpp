@@ -196,3 +196,35 @@ TEST_CASE("an invalid --name is an invalid configuration (exit 6) for every verb
         CHECK_FALSE(svc.started);
     }
 }
+
+#if !defined(_WIN32)
+#include <servicekit/run.hpp>
+
+#include <unistd.h>
+
+TEST_CASE("run() with an invalid config: one line, the bad name not echoed raw, exit 1") {
+    recorder svc;
+    servicekit::config cfg = base();
+    cfg.name = "a\nb\x1b[2J";
+    std::FILE* capture = std::tmpfile();
+    REQUIRE(capture != nullptr);
+    std::fflush(stderr);
+    const int saved = ::dup(2);
+    REQUIRE(saved >= 0);
+    ::dup2(::fileno(capture), 2);
+    const int code = servicekit::run(cfg, svc);
+    std::fflush(stderr);
+    ::dup2(saved, 2);
+    ::close(saved);
+    std::string out(4096, '\0');
+    std::rewind(capture);
+    out.resize(std::fread(out.data(), 1, out.size(), capture));
+    std::fclose(capture);
+
+    CHECK(code == servicekit::exit_failure);
+    CHECK_FALSE(svc.started);
+    CHECK(out.rfind("servicekit: config.name \"a\\nb\\x1b[2J\" is not valid", 0) == 0);
+    CHECK(out.find('\n') == out.size() - 1);
+    CHECK(out.find('\x1b') == std::string::npos);
+}
+#endif

@@ -99,7 +99,9 @@ CASES = [
     # verbs and options
     ("unknown verb", [], ["frobnicate"], USAGE, "unknown command 'frobnicate'"),
     ("verbs are case-sensitive", [], ["INSTALL"], USAGE, "unknown command 'INSTALL'"),
+    ("verb holding a newline", [], ["fo\no"], USAGE, "unknown command 'fo\\x0ao'"),
     ("two verbs", [], ["status", "start"], USAGE, "unexpected argument 'start'"),
+    ("second word holding ESC", [], ["status", "\x1b[2J"], USAGE, "unexpected argument '\\x1b[2J'"),
     ("unknown option", [], ["--bogus"], USAGE, "unrecognised option '--bogus'"),
     ("abbreviated option", [], ["--nam", "x", "status"], USAGE, "unrecognised option '--nam'"),
     ("option holding a placeholder", [], ["--%canonical_option%"], USAGE, "unrecognised option '--%canonical_option%'"),
@@ -109,6 +111,7 @@ CASES = [
     ("--json without status", [], ["--json", "install"], USAGE, "--json goes with status"),
     ("--force twice", [], ["install", "--force", "--force"], USAGE, "cannot be specified more than once"),
     ("unknown log level", [], ["--log-level", "loud", "run"], USAGE, "--log-level 'loud' is not one of"),
+    ("log level holding a newline", [], ["--log-level", "x\ny", "run"], USAGE, "--log-level 'x\\x0ay' is not one of"),
     ("--name with a path", [], ["--name", "../x", "install"], CONFIG, "must not contain a path separator"),
     ("--name empty", [], ["--name", "", "install"], CONFIG, "config.name is empty"),
     ("--name reserved on Windows", [], ["--name", "aux", "install"], CONFIG, "reserved Windows device name"),

@@ -18,6 +18,12 @@ std::size_t find_non_xml_char(std::string_view s) noexcept;
 /// ANSI code page under MSVC).
 std::string utf8_path(const std::filesystem::path& p);
 
+/// A name printed in front of a message (argv[0], --name, config::name),
+/// which may be exactly the bad input being reported: `s` when it is
+/// printable ASCII, else `fallback`, so a newline or an escape sequence
+/// cannot forge a line.
+std::string printable_or(const std::string& s, const std::string& fallback);
+
 /// s quoted for messages: "abc", with control characters and non-printing
 /// bytes shown as \n, \x01…; long values shortened.
 std::string quote_for_message(std::string_view s);
