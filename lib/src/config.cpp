@@ -96,7 +96,7 @@ void check_name(std::string_view n) {
     if (!is_ascii_alnum(n.front())) reject("name", n, rule);
     if (n.find("..") != std::string_view::npos) reject("name", n, fmt::format("must not contain \"..\"; {}", rule));
     if (n.back() == '.') reject("name", n, "must not end with '.'");
-    if (windows_device_name(n)) reject("name", n, "is a reserved Windows device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9)");
+    if (windows_device_name(n)) reject("name", n, "is a reserved Windows device name (CON, PRN, AUX, NUL, COM0-9, LPT0-9)");
 }
 
 void check_dependency(const std::string& service_name, std::string_view d) {

@@ -22,7 +22,7 @@ enum class start_type {
     automatic,  ///< at boot (systemd: enabled; launchd: RunAtLoad; SCM: SERVICE_AUTO_START)
     delayed,    ///< at boot, after the automatic ones (SCM delayed auto-start; elsewhere = automatic)
     manual,     ///< only on `start` (systemd: installed, not enabled; launchd: RunAtLoad false)
-    disabled,   ///< cannot be started until the start type changes (SCM disabled; systemd: not enabled)
+    disabled,   ///< not at boot; SCM: cannot be started until the start type changes; launchd: label disabled; systemd, SysV: not enabled, `start` still starts it
 };
 
 /// Whose service it is.
@@ -66,7 +66,7 @@ struct launchd_options {
 /// Settings only the Windows SCM uses. Compiles everywhere, ignored elsewhere.
 struct windows_options {
     /// The account the service runs as, when config::user is empty:
-    /// "" (LocalSystem), "LocalService", "NetworkService", "virtual"
+    /// "" or "LocalSystem", "LocalService", "NetworkService", "virtual"
     /// (`NT SERVICE\<name>`). A config::user names any other account.
     std::string account;
     /// The password of config::user, when it is a real user account.
@@ -94,7 +94,7 @@ struct config {
     std::filesystem::path executable;
     /// Arguments handed to the service verbatim (context::arguments()), even
     /// ones that look like options: the installed command line is
-    /// `<executable> run --name <name> -- <arguments…>`.
+    /// `<executable> run --name <name> [--user] --log-level <level> -- <arguments…>`.
     std::vector<std::string> arguments;
     /// Working directory; absolute. Empty: "/" on POSIX, the executable's folder on Windows.
     std::filesystem::path working_directory;
@@ -148,9 +148,10 @@ SERVICEKIT_EXPORT std::string_view to_string(restart_policy r) noexcept;
 SERVICEKIT_EXPORT std::string launchd_label(const config& cfg);
 
 /// The command line the manager runs, argv[0] first:
-/// `{executable, "run", "--name", name, ["--user",] ["--log-level", level,] "--", arguments…}`
-/// (no "--" when there are no arguments). cli_main understands it; a program
-/// that drives run() without cli_main must parse it itself.
+/// `{executable, "run", "--name", name, ["--user",] "--log-level", level, "--", arguments…}`
+/// ("--user" for user scope; "--log-level" and "--" always, so the installed
+/// level and arguments are the ones that run). cli_main understands it; a
+/// program that drives run() without cli_main must parse it itself.
 SERVICEKIT_EXPORT std::vector<std::string> service_command_line(const config& cfg);
 
 }  // namespace servicekit

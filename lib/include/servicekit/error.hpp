@@ -34,7 +34,8 @@ inline std::error_code make_error_code(errc e) noexcept {
 
 /// The exception servicekit throws. what() is one line that says what went
 /// wrong and what to do about it, e.g.
-/// `config.name "../x": must not contain '/' (use letters, digits, '-', '_', '.')`.
+/// `config.name "../x" is not valid: must not contain a path separator; use 1-64
+/// letters, digits, '-', '_' or '.', starting with a letter or digit`.
 class SERVICEKIT_EXPORT error : public std::system_error {
 public:
     /// An error with `code` and `message` (one line: what is wrong, what to do).

@@ -11,7 +11,7 @@
 
 namespace servicekit {
 
-/// "trace", "debug", "info", "warn" (or "warning"), "error", "critical", "off".
+/// "trace", "debug", "info", "warn" (or "warning"), "error" (or "err"), "critical", "off".
 SERVICEKIT_EXPORT std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) noexcept;
 
 }  // namespace servicekit

@@ -21,8 +21,8 @@ inline constexpr int exit_stop_timeout = 124;
 /// Runs `svc` until it is told to stop, and returns the process's exit code.
 ///
 /// Under a service manager (detected from the environment: systemd's
-/// NOTIFY_SOCKET / INVOCATION_ID / SYSTEMD_EXEC_PID, launchd's
-/// XPC_SERVICE_NAME, the Windows SCM) it reports readiness and stopping to the
+/// NOTIFY_SOCKET / INVOCATION_ID / SYSTEMD_EXEC_PID, the SysV init script's
+/// SERVICEKIT_INIT=sysv, launchd's XPC_SERVICE_NAME, the Windows SCM) it reports readiness and stopping to the
 /// manager and logs to the platform's log. Otherwise it logs to the terminal
 /// and stops on Ctrl+C / SIGINT / SIGTERM (Ctrl+Break on Windows); SIGHUP
 /// calls reload(). Works as PID 1 of a container (handlers are installed
@@ -31,7 +31,9 @@ inline constexpr int exit_stop_timeout = 124;
 /// wait for).
 ///
 /// Blocks the calling thread, which must be the main thread; call it once per
-/// process. The service's callbacks run on this thread.
+/// process. The service's callbacks run on this thread, except under the
+/// Windows SCM, where they run on the SCM's service thread (ServiceMain) while
+/// this one dispatches controls.
 SERVICEKIT_EXPORT int run(const config& cfg, service& svc);
 
 }  // namespace servicekit
