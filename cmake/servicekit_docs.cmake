@@ -4,7 +4,7 @@
 # fail the build of the target.
 find_package(Doxygen QUIET)
 if(NOT DOXYGEN_FOUND)
-    message(STATUS "servicekit: no doxygen target (Doxygen not found)")
+    servicekit_left_out("servicekit: no doxygen target, and no docs.api test (Doxygen not found)")
     return()
 endif()
 option(SERVICEKIT_DOXYGEN_WARN_AS_ERROR "Fail the doxygen target on a documentation warning" OFF)

@@ -35,9 +35,12 @@ int main(int argc, char** argv) {
                 if (e.is_regular_file()) files.push_back(e.path());
             std::sort(files.begin(), files.end());
             for (const auto& f : files) run_file(f), ++n;
-        } else {
+        } else if (std::filesystem::is_regular_file(arg)) {
             run_file(arg);
             ++n;
+        } else {
+            std::fprintf(stderr, "%s: no such corpus file or directory\n", argv[i]);
+            return 1;
         }
     }
     if (n == 0) {
