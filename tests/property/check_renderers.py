@@ -136,6 +136,34 @@ def exec_lines(text, i):
     return execs[0], [l for l in lines if l.startswith("Environment=")]
 
 
+# Directory names an executable path may hold that ExecStart= must quote or
+# escape (systemd refuses ', " and \\ in the path itself, and servicekit with it).
+HOSTILE_DIRS = ["sp ace", "  two  spaces ", "per%cent%n%%", "dol$lar${X}$$", "semi;colon", "ünï-çødé ✓",
+                "star*?[x]", "brace{a,b}", "hash#not-a-comment", "~tilde", "@at", "-dash", "a=b", "$(true)",
+                "`true`", "back|pipe&amp<>"]
+
+
+def hostile_executables(render_cases, work, recorder, seed):
+    """Cases whose executable is the recorder reached through a directory with
+    a hostile name, so that the path, too, goes through systemd's parser."""
+    exe_root = os.path.join(work, "exe")  # work is shared with the sandbox
+    out = []
+    for k, name in enumerate(HOSTILE_DIRS, start=1):
+        exe = os.path.join(exe_root, name, "rec")
+        os.makedirs(os.path.dirname(exe))
+        os.symlink(os.path.realpath(recorder), exe)
+        cases_dir = f"{work}-exe{k}"
+        got = generate(render_cases, "systemd", cases_dir, exe, seed + k, 4)
+        if not any(argv[0] == exe for _i, _t, argv, _e in got):
+            raise SystemExit(fail(f"the cases for {exe!r} do not run it"))
+        # Their environments are the main cases' business: the unit that runs
+        # them all holds one Environment= per variable, and these reuse names.
+        for i, text, argv, _env in got:
+            text = b"\n".join(l for l in text.split(b"\n") if not l.startswith(b"Environment="))
+            out.append((k * 100000 + i, text, argv, []))
+    return out
+
+
 def check_systemd_verify(rendered, work):
     if shutil.which("systemd-analyze") is None:
         print("skipped: systemd-analyze is not installed")
@@ -288,6 +316,8 @@ def main():
     render_kind = {"systemd-verify": "systemd", "systemd-exec": "systemd"}.get(kind, kind)
     exe = recorder if kind == "windows" else os.path.abspath(recorder)
     rendered = generate(render_cases, render_kind, os.path.abspath(work), exe, seed, count)
+    if kind == "systemd-exec":
+        rendered += hostile_executables(render_cases, os.path.abspath(work), exe, seed)
     if kind == "launchd":
         bad = check_launchd(rendered)
     elif kind == "systemd-verify":
