@@ -128,6 +128,22 @@ int main(int argc, char** argv) {
         }
     }
 
+    // Validation refuses exactly the corpus entries with a control character
+    // in these one-line fields; if it refused more, fewer plists would carry
+    // the hostile paths than this test claims.
+    const auto one_line = [](const std::string& s) {
+        return std::none_of(s.begin(), s.end(), [](char ch) {
+            const auto b = static_cast<unsigned char>(ch);
+            return b < 0x20 || b == 0x7F;
+        });
+    };
+    const auto expected_accepted = std::count_if(corpus.begin(), corpus.end(), one_line);
+    if (accepted != expected_accepted || accepted == 0) {
+        std::fprintf(stderr, "%d path cases accepted, expected %td: validation refuses paths it should let through\n",
+                     accepted, expected_accepted);
+        return 1;
+    }
+
     std::ofstream out(dir / "expected.json", std::ios::binary);
     out << "{\"keys\":{";
     bool first = true;
