@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-
 namespace servicekit::detail {
 
 namespace {
@@ -58,11 +56,6 @@ std::size_t find_non_xml_char(std::string_view s) noexcept {
 std::string utf8_path(const std::filesystem::path& p) {
     const auto u8 = p.u8string();
     return {reinterpret_cast<const char*>(u8.data()), u8.size()};
-}
-
-std::string printable_or(const std::string& s, const std::string& fallback) {
-    const bool printable = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
-    return printable ? s : fallback;
 }
 
 std::string quote_for_message(std::string_view s) {

@@ -241,10 +241,10 @@ bad-input)
     # Unprivileged systemctl talks to systemd over the system bus.
     in_sb systemctl start dbus.socket
     # nobody may not reach the build tree (a clone under /root is mode 0700):
-    # it runs a world-readable copy in the sandbox's /var/tmp.
+    # it runs a world-readable copy in the sandbox's /var/tmp, working there.
     copy=/var/tmp/sk-e2e-notroot/probe
     in_sb install -D -m 0755 "$probe" "$copy"
-    nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups env PROBE_WORKDIR=/var/tmp/sk-e2e-notroot)
     expect 4 "install as nobody" in_sb "${nobody[@]}" "$copy" install --name "$name"
     [[ $said == *"run as root, or use --user"* ]] || fail "message: $said"
     expect 0 "install" svc install

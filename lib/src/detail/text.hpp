@@ -1,6 +1,7 @@
 #pragma once
 // Small string checks shared by validation and the renderers.
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -21,8 +22,12 @@ std::string utf8_path(const std::filesystem::path& p);
 /// A name printed in front of a message (argv[0], --name, config::name),
 /// which may be exactly the bad input being reported: `s` when it is
 /// printable ASCII, else `fallback`, so a newline or an escape sequence
-/// cannot forge a line.
-std::string printable_or(const std::string& s, const std::string& fallback);
+/// cannot forge a line. Inline: servicekit::cli, a library of its own, uses it
+/// too, and detail functions are not exported from a shared libservicekit.
+inline std::string printable_or(const std::string& s, const std::string& fallback) {
+    const bool printable = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+    return printable ? s : fallback;
+}
 
 /// s quoted for messages: "abc", with control characters and non-printing
 /// bytes shown as \n, \x01…; long values shortened.
