@@ -161,6 +161,22 @@ unsigned file_type(const std::filesystem::path& path) noexcept {
     return ::stat(path.c_str(), &st) == 0 ? static_cast<unsigned>(st.st_mode & S_IFMT) : 0U;
 }
 
+std::optional<std::string> file_head(const std::filesystem::path& path, std::size_t n) {
+    fd_guard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return std::nullopt;
+    std::string head(n, '\0');
+    std::size_t got = 0;
+    while (got < n) {
+        const ssize_t r = ::read(fd.get(), head.data() + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return std::nullopt;
+        if (r == 0) break;
+        got += static_cast<std::size_t>(r);
+    }
+    head.resize(got);
+    return head;
+}
+
 void remove_file(const std::filesystem::path& path) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail(path, "remove", errno);
     fd_guard dfd(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

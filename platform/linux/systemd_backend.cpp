@@ -76,6 +76,7 @@ public:
         const auto path = unit_path(cfg);
         refuse_link(path);
         const bool exists = file_type(path) != 0;
+        if (exists) refuse_foreign(cfg, path);
         if (exists && mode == install_mode::fail_if_exists)
             throw error(errc::already_installed,
                         fmt::format("{} is already installed ({}): use `install --force` to replace it, or `uninstall` it first",
@@ -221,11 +222,23 @@ private:
                                     path.string(), *target));
     }
 
+    // A unit file at the unit's path without servicekit's first line is
+    // another program's unit of the same name (an administrator's own):
+    // replacing or removing it would take that service away.
+    static void refuse_foreign(const config& cfg, const std::filesystem::path& path) {
+        const auto head = file_head(path, 512);
+        if (head && !written_by_servicekit(*head))
+            throw error(errc::already_installed,
+                        fmt::format("{} was not written by servicekit: it is another program's {}; choose another --name",
+                                    path.string(), unit_name(cfg)));
+    }
+
     std::filesystem::path require_unit_file(const config& cfg) const {
         const auto path = unit_path(cfg);
         refuse_link(path);
         if (file_type(path) == 0)
             throw error(errc::not_installed, fmt::format("{} is not installed (no {})", unit_name(cfg), path.string()));
+        refuse_foreign(cfg, path);
         return path;
     }
 

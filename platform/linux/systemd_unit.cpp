@@ -138,6 +138,15 @@ std::string time_span(std::chrono::milliseconds ms) {
 
 }  // namespace systemd
 
+namespace systemd {
+
+bool written_by_servicekit(std::string_view head) {
+    const auto first_line = head.substr(0, head.find('\n'));
+    return first_line.starts_with("# ") && first_line.find(", written by servicekit.") != std::string_view::npos;
+}
+
+}  // namespace systemd
+
 std::string render_systemd_unit(const config& cfg) {
     using namespace systemd;
     if (cfg.executable.empty() || !cfg.executable.is_absolute())

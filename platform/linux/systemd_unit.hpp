@@ -19,6 +19,11 @@ std::string render_systemd_unit(const config& cfg);
 
 namespace systemd {
 
+/// Whether `head`, the start of a unit file, is one render_systemd_unit()
+/// wrote: its first line says so. install --force and uninstall act only on
+/// such a file, never on another program's unit of the same name.
+bool written_by_servicekit(std::string_view head);
+
 /// "<name>.service".
 std::string unit_name(const config& cfg);
 

@@ -214,6 +214,19 @@ void script_backend::require_installed(const config& cfg, const char* verb) cons
     if (file_type(script(cfg)) == 0)
         throw error(errc::not_installed, fmt::format("cannot {} {}: it is not installed (no /{}); run install first",
                                                      verb, cfg.name, script_path(cfg)));
+    refuse_foreign(cfg, verb);
+}
+
+// A script at the service's path without servicekit's header is another
+// daemon's (`--name ssh` is /etc/init.d/ssh): running, replacing or removing
+// it would act on that daemon.
+void script_backend::refuse_foreign(const config& cfg, const char* verb) const {
+    const auto head = file_head(script(cfg), 64 * 1024);
+    if (head && !written_by_servicekit(*head))
+        throw error(errc::already_installed,
+                    fmt::format("cannot {} {}: /{} was not written by servicekit, it is another daemon's init script; "
+                                "choose another --name",
+                                verb, cfg.name, script_path(cfg)));
 }
 
 void script_backend::require_root(const char* verb) const {
@@ -231,6 +244,7 @@ void script_backend::install(const config& cfg, install_mode mode) {
     const std::string content = render_sysv_script(cfg);  // rejects what a script cannot say, before any change
     require_root("install");
     const snapshot before = take_snapshot(cfg);
+    if (before.script) refuse_foreign(cfg, "install");
     if (before.script && mode == install_mode::fail_if_exists)
         throw error(errc::already_installed,
                     fmt::format("{} is already installed (/{}): use install --force to replace it, or uninstall it first",

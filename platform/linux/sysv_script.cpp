@@ -92,6 +92,11 @@ std::string shell_quote(std::string_view s) {
     return out;
 }
 
+bool written_by_servicekit(std::string_view head) {
+    return head.starts_with("#!/bin/sh\n### BEGIN INIT INFO\n") &&
+           head.find("\n# Written by servicekit: `") != std::string_view::npos;
+}
+
 std::string script_path(const config& cfg) { return "etc/init.d/" + cfg.name; }
 
 std::string pid_file_path(const config& cfg) { return "run/servicekit-" + cfg.name + ".pid"; }

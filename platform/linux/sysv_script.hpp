@@ -28,6 +28,11 @@ inline constexpr std::chrono::seconds stop_margin{2};
 /// itself, `'` becomes `'\''`. Empty gives `''`.
 std::string shell_quote(std::string_view s);
 
+/// Whether `head`, the start of an init script, is one render_sysv_script()
+/// wrote (its comment says so): install --force, uninstall, start, stop and
+/// restart act only on such a script, never on another daemon's.
+bool written_by_servicekit(std::string_view head);
+
 /// The script's path relative to the filesystem root: "etc/init.d/<name>".
 std::string script_path(const config& cfg);
 

@@ -240,6 +240,27 @@ TEST_CASE("systemd driver: a link at the unit's path (another unit's alias) is n
     CHECK(read(dir / "realweb.service") == "[Service]\nExecStart=/bin/true\n");
 }
 
+TEST_CASE("systemd driver: a unit file servicekit did not write is not replaced or removed") {
+    fixture f;
+    std::filesystem::create_directories(f.unit_file().parent_path());
+    const std::string admins = "# the administrator's own\n[Service]\nExecStart=/usr/local/bin/backup\n";
+    std::ofstream(f.unit_file()) << admins;
+    for (const auto mode : {install_mode::fail_if_exists, install_mode::replace}) {
+        std::string message;
+        CHECK(reason_of([&] { f.backend->install(cfg(), mode); }, &message) == errc::already_installed);
+        CHECK(message.find("was not written by servicekit") != std::string::npos);
+        CHECK(message.find("choose another --name") != std::string::npos);
+    }
+    CHECK(reason_of([&] { f.backend->uninstall(cfg()); }) == errc::already_installed);
+    CHECK(f.systemctl.calls.empty());
+    CHECK(read(f.unit_file()) == admins);
+
+    // What servicekit wrote is recognised by its first line, whatever follows.
+    CHECK(detail::systemd::written_by_servicekit(detail::render_systemd_unit(cfg())));
+    CHECK_FALSE(detail::systemd::written_by_servicekit("[Unit]\n# myd.service, written by servicekit.\n"));
+    CHECK_FALSE(detail::systemd::written_by_servicekit(""));
+}
+
 TEST_CASE("systemd driver: a unit of the same name from elsewhere is not overwritten") {
     fixture f;
     f.systemctl.state = "LoadState=loaded\nActiveState=active\nFragmentPath=/lib/systemd/system/myd.service\n";

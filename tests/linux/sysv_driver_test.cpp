@@ -227,6 +227,26 @@ TEST_CASE("sysv driver: uninstall") {
     }
 }
 
+TEST_CASE("sysv driver: another daemon's init script of the same name is not run, replaced or removed") {
+    fixture f;
+    f.with_update_rc_d();
+    fs::create_directories(f.script().parent_path());
+    const std::string theirs = "#!/bin/sh\n### BEGIN INIT INFO\n# Provides: myd\n### END INIT INFO\necho theirs\n";
+    std::ofstream(f.script()) << theirs;
+    for (const auto mode : {install_mode::fail_if_exists, install_mode::replace})
+        test::check_throws(errc::already_installed, "/etc/init.d/myd was not written by servicekit",
+                           [&] { f.backend.install(f.cfg, mode); });
+    test::check_throws(errc::already_installed, "cannot uninstall myd", [&] { f.backend.uninstall(f.cfg); });
+    test::check_throws(errc::already_installed, "choose another --name", [&] { f.backend.start(f.cfg); });
+    test::check_throws(errc::already_installed, "cannot stop myd", [&] { f.backend.stop(f.cfg); });
+    test::check_throws(errc::already_installed, "cannot restart myd", [&] { f.backend.restart(f.cfg); });
+    CHECK(f.fake.calls.empty());
+    CHECK(test::read_all(f.script()) == theirs);
+
+    CHECK(sysv::written_by_servicekit(sysv::render_sysv_script(f.cfg)));
+    CHECK_FALSE(sysv::written_by_servicekit("#!/bin/sh\n# Written by servicekit: `x`\n"));
+}
+
 TEST_CASE("sysv driver: start, stop, restart, status") {
     fixture f;
     for (const char* verb : {"start", "stop", "restart"}) {

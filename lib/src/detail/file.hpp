@@ -36,6 +36,10 @@ std::optional<std::string> link_target(const std::filesystem::path& path);
 /// error_code says the same; this is one system call, not a library of them
 /// in every program (docs/PERFORMANCE.md, the static build's size).
 unsigned file_type(const std::filesystem::path& path) noexcept;
+
+/// The first `n` bytes of the file at `path` (fewer when it is shorter);
+/// nothing when it cannot be opened or read.
+std::optional<std::string> file_head(const std::filesystem::path& path, std::size_t n);
 #endif
 
 }  // namespace servicekit::detail
