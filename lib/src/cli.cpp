@@ -12,7 +12,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -282,6 +284,16 @@ void print_help(const std::string& prog, const config& cfg) {
                  "4 not installed.\n";
 }
 
+// `code`, once what the command printed has reached standard output; a full
+// disk or a closed pipe makes it an I/O error (1), not a success with the
+// output cut short.
+int written(int code, const std::string& who) {
+    std::cout.flush();
+    if (std::fflush(stdout) == 0 && !std::ferror(stdout) && std::cout) return code;
+    std::fprintf(stderr, "%s: cannot write to standard output: %s\n", who.c_str(), std::strerror(errno));
+    return failure;
+}
+
 }  // namespace
 
 int cli_main(int argc, char** argv, config cfg, service& svc) {
@@ -306,11 +318,11 @@ int cli_main(int argc, char** argv, config cfg, service& svc) {
 
     if (inv.help) {
         print_help(prog, cfg);
-        return ok;
+        return written(ok, prog);
     }
     if (inv.version) {
         std::cout << prog << " (servicekit " SERVICEKIT_VERSION ")\n";
-        return ok;
+        return written(ok, prog);
     }
     if (inv.name) cfg.name = *inv.name;
     if (inv.user) cfg.scope = scope::user;
@@ -355,12 +367,12 @@ int cli_main(int argc, char** argv, config cfg, service& svc) {
                 std::cout << line << '\n';
             }
             switch (info.state) {
-                case status::running: return ok;
-                case status::not_installed: return status_not_installed;
-                default: return status_stopped;
+                case status::running: return written(ok, who);
+                case status::not_installed: return written(status_not_installed, who);
+                default: return written(status_stopped, who);
             }
         }
-        return ok;
+        return written(ok, who);
     } catch (const error& e) {
         std::fprintf(stderr, "%s: %s\n", who.c_str(), e.what());
         // status keeps 3 and 4 for its states: its other failures are 1.

@@ -228,3 +228,32 @@ TEST_CASE("run() with an invalid config: one line, the bad name not echoed raw, 
     CHECK(out.find('\x1b') == std::string::npos);
 }
 #endif
+
+#if !defined(_WIN32)
+#include <fcntl.h>
+
+#include <iostream>
+
+TEST_CASE("output that cannot be written is an I/O error (exit 1), not a success") {
+    recorder svc;
+    const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+    REQUIRE(full >= 0);
+    std::fflush(stdout);
+    const int saved = ::dup(1);
+    REQUIRE(saved >= 0);
+    ::dup2(full, 1);
+    const int help = cli({"--help"}, svc);
+    const int version = cli({"--version"}, svc);
+    const int print = cli({"print-config"}, svc);
+    std::fflush(stdout);
+    ::dup2(saved, 1);
+    ::close(saved);
+    ::close(full);
+    std::clearerr(stdout);
+    std::cout.clear();
+    CHECK(help == servicekit::cli::failure);
+    CHECK(version == servicekit::cli::failure);
+    CHECK(print == servicekit::cli::failure);
+    CHECK(cli({"--version"}, svc) == servicekit::cli::ok);  // stdout works again
+}
+#endif
