@@ -278,7 +278,7 @@ void print_help(const std::string& prog, const config& cfg) {
     text += "\nCommands:\n";
     for (const auto& v : verbs) text += fmt::format("  {:<14}{}\n", v.name, v.help);
     std::cout << text << '\n' << opts
-              << "\nEverything after '--' is handed to the service verbatim.\n"
+              << "\nEverything after '--' is handed to the service verbatim (install, run, print-config).\n"
                  "Exit status: 0 ok, 1 failure, 2 usage, 3 not supported, 4 permission denied,\n"
                  "5 not installed, 6 invalid configuration; status: 0 running, 3 not running,\n"
                  "4 not installed.\n";
@@ -315,6 +315,16 @@ int cli_main(int argc, char** argv, config cfg, service& svc) {
     }
     if (inv.level) cfg.log_level = *inv.level;
     const std::string& verb = inv.verb;
+    // The service's arguments and log level are what install writes, run
+    // runs and print-config shows; start, stop, restart, status and
+    // uninstall act on what is installed and would drop them silently.
+    if (!inv.help && !inv.version && verb != "install" && verb != "run" && verb != "print-config" &&
+        ((service_args && !service_args->empty()) || inv.level_name)) {
+        std::fprintf(stderr, "%s: %s goes with install, run or print-config, not %s (reinstall to change it); try '%s --help'\n",
+                     prog.c_str(), service_args ? "'--' with service arguments" : "--log-level", verb.c_str(),
+                     prog.c_str());
+        return usage;
+    }
 
     if (inv.help) {
         print_help(prog, cfg);

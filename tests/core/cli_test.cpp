@@ -66,6 +66,8 @@ TEST_CASE("usage errors exit 2") {
         {"--force", "status"},
         {"install", "--json"},
         {"--log-level", "loud"},
+        {"restart", "--", "--port", "80"},  // arguments are installed, not handed to a restart
+        {"stop", "--log-level", "debug"},
         {"--nam", "x"},          // no abbreviations: --nam is not --name
         {"--name"},              // missing value
         {"--bogus"},

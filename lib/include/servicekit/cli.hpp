@@ -30,11 +30,13 @@ enum exit_code : int {
 ///     app [options] [VERB] [-- service arguments…]
 ///     verbs: install uninstall start stop restart status run print-config
 ///            (no verb: run)
-///     options: --name NAME   --user   --log-level LEVEL   --force (install)
-///              --json (status)   --help   --version
+///     options: --name NAME   --user   --log-level LEVEL (install, run,
+///              print-config)   --force (install)   --json (status)
+///              --help   --version
 ///
 /// Everything after the first `--` reaches the service verbatim through
-/// context::arguments(). `--name` runs several instances of one program side
+/// context::arguments() (install, run and print-config take it; the other
+/// verbs refuse it, exit 2). `--name` runs several instances of one program side
 /// by side; the installed command line carries it. Errors print one line to
 /// stderr and return the exit codes above. Call it from main() and return
 /// its result.
