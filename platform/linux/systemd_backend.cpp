@@ -400,7 +400,8 @@ status_info parse_show(std::string_view show_output) {
     if (active == "failed" || (!result.empty() && result != "success"))
         info.detail += fmt::format(", Result: {}", result);
     if (load != "loaded") info.detail += fmt::format(", unit {}", load);
-    if (!text.empty()) info.detail += fmt::format(": {}", text);
+    // systemd keeps a stopped service's last STATUS=: say it is the last one.
+    if (!text.empty()) info.detail += (info.state == status::stopped ? ", last status: " : ": ") + text;
     if (!pid.empty() && pid != "0") {
         try {
             info.pid = std::stoll(pid);

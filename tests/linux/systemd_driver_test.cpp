@@ -377,6 +377,9 @@ TEST_CASE("systemd driver: parse_show maps every state") {
                                     "Result=success\nStatusText=serving 3 clients\n");
     CHECK(running.detail == "active (running): serving 3 clients");
     CHECK(running.pid == 99);
+    const auto stopped = parse_show("LoadState=loaded\nActiveState=inactive\nSubState=dead\nMainPID=0\n"
+                                    "Result=success\nStatusText=serving 3 clients\n");
+    CHECK(stopped.detail == "inactive (dead), last status: serving 3 clients");
 }
 
 TEST_CASE("systemd driver: user scope paths and systemctl --user") {
