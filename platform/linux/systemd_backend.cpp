@@ -188,6 +188,10 @@ private:
         if (contains(text, own + " not loaded") || contains(text, own + " not found"))
             return error(errc::not_installed,
                          fmt::format("{} is not known to systemd ({}): run `install` first", unit_name(cfg), said));
+        if (contains(text, "unit " + lower(unit_name(cfg)) + " is masked"))
+            return error(errc::manager_failed,
+                         fmt::format("systemctl {} {}: the unit is masked ({}): `systemctl {}unmask {}` first", what,
+                                     unit_name(cfg), said, user ? "--user " : "", unit_name(cfg)));
         if (r.exit_code == 137 && r.err.find("(killed after") != std::string::npos)
             return error(errc::timeout,
                          fmt::format("systemctl {} {} did not finish in time; see `{}`", what, unit_name(cfg), journal_hint(cfg)));

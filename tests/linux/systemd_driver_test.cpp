@@ -307,6 +307,11 @@ TEST_CASE("systemd driver: start, stop, restart and their errors") {
     CHECK(f.systemctl.calls == calls{"start myd.service", "stop myd.service", "restart myd.service"});
 
     std::string message;
+    f.systemctl.results["start"] = {1, "", "Failed to start myd.service: Unit myd.service is masked.\n"};
+    CHECK(reason_of([&] { f.backend->start(cfg()); }, &message) == errc::manager_failed);
+    CHECK(message.find("the unit is masked") != std::string::npos);
+    CHECK(message.find("`systemctl unmask myd.service` first") != std::string::npos);
+
     f.systemctl.results["start"] = {1, "",
                                     "Job for myd.service failed because the control process exited with error code.\n"
                                     "See \"systemctl status myd.service\" and \"journalctl -xeu myd.service\" for details.\n"};
