@@ -278,10 +278,15 @@ void script_backend::control(const config& cfg, const char* verb) {
     require_root(verb);
     require_installed(cfg, verb);
     const auto r = run_script(cfg, verb);
-    if (!r.ok())
-        throw error(errc::manager_failed,
-                    fmt::format("cannot {} {}: /{} {} exited with {}: {} (its log is in syslog, identifier {})", verb,
-                                cfg.name, script_path(cfg), verb, r.exit_code, output_summary(r), cfg.name));
+    if (!r.ok()) {
+        const std::string said = output_summary(r);
+        // The script's own "did not start …; see syslog" says where; name the identifier.
+        const std::string hint = said.find("see syslog") != std::string::npos
+                                     ? fmt::format(" (identifier {})", cfg.name)
+                                     : fmt::format(" (its log is in syslog, identifier {})", cfg.name);
+        throw error(errc::manager_failed, fmt::format("cannot {} {}: /{} {} exited with {}: {}{}", verb, cfg.name,
+                                                      script_path(cfg), verb, r.exit_code, said, hint));
+    }
 }
 
 void script_backend::start(const config& cfg) { control(cfg, "start"); }
