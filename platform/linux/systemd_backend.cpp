@@ -107,17 +107,22 @@ public:
         (void)run(cfg, {"reset-failed", unit_name(cfg)}, short_bound);
     }
 
-    // No `systemctl show` first: systemctl's own "not found" / "not loaded"
+    // The unit file must be servicekit's (a stat and a read, no process):
+    // `--name ssh stop` must not stop another program's ssh.service. Then no
+    // `systemctl show` first: systemctl's own "not found" / "not loaded"
     // (exit 5) becomes not_installed in failure(), one process cheaper.
     void start(const config& cfg) override {
+        require_unit_file(cfg);
         systemctl(cfg, {"start", unit_name(cfg)}, start_bound, "start");
     }
 
     void stop(const config& cfg) override {
+        require_unit_file(cfg);
         systemctl(cfg, {"stop", unit_name(cfg)}, stop_bound(cfg), "stop");
     }
 
     void restart(const config& cfg) override {
+        require_unit_file(cfg);
         systemctl(cfg, {"restart", unit_name(cfg)}, stop_bound(cfg) + start_bound, "restart");
     }
 

@@ -252,6 +252,9 @@ TEST_CASE("systemd driver: a unit file servicekit did not write is not replaced 
         CHECK(message.find("choose another --name") != std::string::npos);
     }
     CHECK(reason_of([&] { f.backend->uninstall(cfg()); }) == errc::already_installed);
+    CHECK(reason_of([&] { f.backend->start(cfg()); }) == errc::already_installed);
+    CHECK(reason_of([&] { f.backend->stop(cfg()); }) == errc::already_installed);
+    CHECK(reason_of([&] { f.backend->restart(cfg()); }) == errc::already_installed);
     CHECK(f.systemctl.calls.empty());
     CHECK(read(f.unit_file()) == admins);
 
@@ -298,7 +301,9 @@ TEST_CASE("systemd driver: start, stop, restart and their errors") {
     CHECK(reason_of([&] { f.backend->start(cfg()); }) == errc::not_installed);
     CHECK(reason_of([&] { f.backend->stop(cfg()); }) == errc::not_installed);
     CHECK(reason_of([&] { f.backend->restart(cfg()); }) == errc::not_installed);
+    CHECK(f.systemctl.calls.empty());  // no unit file: systemd is not asked
 
+    f.backend->install(cfg(), install_mode::fail_if_exists);
     f.stopped();
     f.systemctl.calls.clear();
     f.backend->start(cfg());
