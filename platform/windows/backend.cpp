@@ -1,5 +1,6 @@
 // The Windows backend: every verb through the Win32 service API (no sc.exe).
 #include "detail/backend.hpp"
+#include "detail/text.hpp"
 
 #include <servicekit/error.hpp>
 
@@ -383,6 +384,29 @@ std::vector<BYTE> query_config(const config& cfg, const sc_handle& s) {
     return buf;
 }
 
+// A service servicekit installed runs `"<executable>" run --name <name> …`
+// (windows_command_line: the name, letters, digits, '-', '_' and '.', is
+// never quoted). Any other command line is another program's service of
+// the same name, which install --force, uninstall, start and stop leave
+// alone: `--name wuauserv` must not reconfigure or stop Windows Update. The
+// handle needs SERVICE_QUERY_CONFIG.
+void refuse_foreign(const config& cfg, const sc_handle& s, std::string_view what) {
+    const auto buf = query_config(cfg, s);
+    const auto* qc = reinterpret_cast<const QUERY_SERVICE_CONFIGW*>(buf.data());
+    const std::wstring path = qc->lpBinaryPathName != nullptr ? qc->lpBinaryPathName : L"";
+    const std::wstring marker = L" run --name " + to_wide(cfg.name) + L" ";
+    const auto close = path.size() > 1 && path[0] == L'"' ? path.find(L'"', 1) : std::wstring::npos;
+    const std::wstring after = close == std::wstring::npos ? L"" : path.substr(close + 1, marker.size());
+    const bool ours = after.size() == marker.size() &&  // service names compare without case
+                      ::CompareStringOrdinal(after.c_str(), static_cast<int>(after.size()), marker.c_str(),
+                                             static_cast<int>(marker.size()), TRUE) == CSTR_EQUAL;
+    if (!ours)
+        throw error(errc::already_installed,
+                    fmt::format("cannot {} service {}: it was not installed by servicekit (it runs {}): it is another "
+                                "program's service; choose another --name",
+                                what, cfg.name, quote_for_message(to_utf8(path))));
+}
+
 saved_service save_service(const config& cfg, const sc_handle& s, const scm_parameters& p) {
     saved_service saved;
     saved.main = query_config(cfg, s);
@@ -480,7 +504,9 @@ public:
     void uninstall(const config& cfg) override {
         const auto p = parameters(cfg);
         const auto manager = open_manager(cfg, SC_MANAGER_CONNECT, "uninstall");
-        auto s = open_service(cfg, manager, DELETE | SERVICE_STOP | SERVICE_QUERY_STATUS, "uninstall");
+        auto s = open_service(cfg, manager, DELETE | SERVICE_STOP | SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG,
+                              "uninstall");
+        refuse_foreign(cfg, s, "uninstall");
         stop_and_wait(cfg, s, "uninstall");
         if (!::DeleteService(s.get())) {
             const DWORD err = ::GetLastError();
@@ -507,14 +533,16 @@ public:
     void start(const config& cfg) override {
         check_scope(cfg);
         const auto manager = open_manager(cfg, SC_MANAGER_CONNECT, "start");
-        const auto s = open_service(cfg, manager, SERVICE_START | SERVICE_QUERY_STATUS, "start");
+        const auto s = open_service(cfg, manager, SERVICE_START | SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG, "start");
+        refuse_foreign(cfg, s, "start");
         start_and_wait(cfg, s, "start");
     }
 
     void stop(const config& cfg) override {
         check_scope(cfg);
         const auto manager = open_manager(cfg, SC_MANAGER_CONNECT, "stop");
-        const auto s = open_service(cfg, manager, SERVICE_STOP | SERVICE_QUERY_STATUS, "stop");
+        const auto s = open_service(cfg, manager, SERVICE_STOP | SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG, "stop");
+        refuse_foreign(cfg, s, "stop");
         stop_and_wait(cfg, s, "stop");
     }
 
@@ -586,6 +614,7 @@ private:
     // service that was running is started again with its old configuration.
     static void replace(const config& cfg, const sc_handle& manager, const scm_parameters& p) {
         const auto s = open_service(cfg, manager, SERVICE_ALL_ACCESS, "replace");
+        refuse_foreign(cfg, s, "replace");
         const bool was_running = query_status(cfg, s, "replace").dwCurrentState != SERVICE_STOPPED;
         auto saved = save_service(cfg, s, p);
         if (was_running) stop_and_wait(cfg, s, "replace");

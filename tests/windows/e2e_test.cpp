@@ -335,6 +335,35 @@ int wmain(int argc, wchar_t** argv) {
     expect(probe({"install", "--name", name, "--", "%SystemRoot%"}) == 6, "an argument the SCM would expand exits 6");
     expect(state_of(m) == 0, "nothing was installed by the bad attempts");
 
+    // Another program's service of the same name (its command line is not
+    // servicekit's): install --force, uninstall, start and stop leave it alone.
+    {
+        const std::string foreign = "sk-e2e-foreign";
+        const std::wstring path = L"\"C:\\windows\\system32\\cmd.exe\" /c exit 0";
+        SC_HANDLE admin = ::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CREATE_SERVICE);
+        SC_HANDLE f = admin ? ::CreateServiceW(admin, widen(foreign).c_str(), L"not servicekit's", SERVICE_ALL_ACCESS,
+                                               SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL,
+                                               path.c_str(), nullptr, nullptr, nullptr, nullptr, nullptr)
+                            : nullptr;
+        expect(f != nullptr, "a foreign service is created");
+        if (f) {
+            expect(probe({"install", "--force", "--name", foreign}) == 1, "install --force of a foreign service exits 1");
+            expect(probe({"uninstall", "--name", foreign}) == 1, "uninstall of a foreign service exits 1");
+            expect(probe({"start", "--name", foreign}) == 1, "start of a foreign service exits 1");
+            expect(probe({"stop", "--name", foreign}) == 1, "stop of a foreign service exits 1");
+            DWORD needed = 0;
+            ::QueryServiceConfigW(f, nullptr, 0, &needed);
+            std::vector<BYTE> buf(needed);
+            const auto* qc = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buf.data());
+            expect(::QueryServiceConfigW(f, reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buf.data()), needed, &needed) &&
+                       qc->lpBinaryPathName == path && std::wstring(qc->lpDisplayName) == L"not servicekit's",
+                   "the foreign service's configuration is untouched");
+            ::DeleteService(f);
+            ::CloseServiceHandle(f);
+        }
+        if (admin) ::CloseServiceHandle(admin);
+    }
+
     // Delayed automatic start: Wine's SCM lacks it (ERROR_INVALID_LEVEL after
     // CreateServiceW succeeded), so install must fail and roll back; the real
     // SCM stores it, with the failure actions of the restart policy.
