@@ -97,6 +97,7 @@ std::string usage_message(const po::error& e) {
     if (const auto* syntax = dynamic_cast<const po::invalid_command_line_syntax*>(&e)) {
         switch (syntax->kind()) {
             case po::invalid_syntax::missing_parameter: return "the required argument for option " + opt + " is missing";
+            case po::invalid_syntax::empty_adjacent_parameter: return "option " + opt + " needs a value after '='";
             case po::invalid_syntax::extra_parameter: return "option " + opt + " does not take any arguments";
             default: return "option " + opt + " is not written the way this program reads options";
         }

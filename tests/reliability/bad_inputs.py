@@ -107,6 +107,7 @@ CASES = [
     ("option holding a placeholder", [], ["--%canonical_option%"], USAGE, "unrecognised option '--%canonical_option%'"),
     ("option holding a newline", [], ["--a\nb"], USAGE, "unrecognised option '--a\\x0ab'"),
     ("--name without a value", [], ["--name"], USAGE, "the required argument for option '--name' is missing"),
+    ("--name= without a value", [], ["--name=", "status"], USAGE, "option '--name' needs a value after '='"),
     ("--force without install", [], ["--force", "status"], USAGE, "--force goes with install"),
     ("--json without status", [], ["--json", "install"], USAGE, "--json goes with status"),
     ("--force twice", [], ["install", "--force", "--force"], USAGE, "cannot be specified more than once"),
