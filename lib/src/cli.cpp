@@ -174,6 +174,7 @@ struct invocation {
     std::optional<std::string> name, level_name;
     std::optional<spdlog::level::level_enum> level;
     bool help = false, version = false, user = false, force = false, json = false;
+    bool service_arguments = false;  // words after '--'
 };
 
 po::options_description option_table(invocation& inv) {
@@ -220,6 +221,13 @@ void parse_options(const std::vector<std::string>& args, invocation& inv) {
             throw usage_error(fmt::format("--log-level '{}' is not one of trace, debug, info, warn, error, critical, off",
                                           shown_option(*inv.level_name)));
     }
+    // The service's arguments and log level are what install writes, run
+    // runs and print-config shows; the other verbs act on what is installed
+    // and would drop them silently.
+    const bool configures = inv.verb == "install" || inv.verb == "run" || inv.verb == "print-config";
+    if (!inv.help && !inv.version && !configures && (inv.service_arguments || inv.level_name))
+        throw usage_error(fmt::format("{} goes with install, run or print-config, not {} (reinstall to change it)",
+                                      inv.service_arguments ? "'--' with service arguments" : "--log-level", inv.verb));
 }
 
 // The command lines that leave the option parser nothing to decide: none,
@@ -308,6 +316,7 @@ int cli_main(int argc, char** argv, config cfg, service& svc) {
     }
 
     invocation inv;
+    inv.service_arguments = service_args && !service_args->empty();
     try {
         parse(args, inv);
     } catch (const usage_error& e) {
@@ -316,16 +325,6 @@ int cli_main(int argc, char** argv, config cfg, service& svc) {
     }
     if (inv.level) cfg.log_level = *inv.level;
     const std::string& verb = inv.verb;
-    // The service's arguments and log level are what install writes, run
-    // runs and print-config shows; start, stop, restart, status and
-    // uninstall act on what is installed and would drop them silently.
-    if (!inv.help && !inv.version && verb != "install" && verb != "run" && verb != "print-config" &&
-        ((service_args && !service_args->empty()) || inv.level_name)) {
-        std::fprintf(stderr, "%s: %s goes with install, run or print-config, not %s (reinstall to change it); try '%s --help'\n",
-                     prog.c_str(), service_args ? "'--' with service arguments" : "--log-level", verb.c_str(),
-                     prog.c_str());
-        return usage;
-    }
 
     if (inv.help) {
         print_help(prog, cfg);

@@ -161,20 +161,18 @@ unsigned file_type(const std::filesystem::path& path) noexcept {
     return ::stat(path.c_str(), &st) == 0 ? static_cast<unsigned>(st.st_mode & S_IFMT) : 0U;
 }
 
-std::optional<std::string> file_head(const std::filesystem::path& path, std::size_t n) {
+std::optional<std::string> read_file(const std::filesystem::path& path) {
     fd_guard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) return std::nullopt;
-    std::string head(n, '\0');
-    std::size_t got = 0;
-    while (got < n) {
-        const ssize_t r = ::read(fd.get(), head.data() + got, n - got);
+    std::string text;
+    char buf[4096];
+    for (;;) {
+        const ssize_t r = ::read(fd.get(), buf, sizeof buf);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return std::nullopt;
-        if (r == 0) break;
-        got += static_cast<std::size_t>(r);
+        if (r == 0) return text;
+        text.append(buf, static_cast<std::size_t>(r));
     }
-    head.resize(got);
-    return head;
 }
 
 void remove_file(const std::filesystem::path& path) {

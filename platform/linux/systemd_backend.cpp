@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <pwd.h>
 #include <sstream>
 #include <sys/stat.h>
@@ -76,7 +75,8 @@ public:
         const auto path = unit_path(cfg);
         refuse_link(path);
         const bool exists = file_type(path) != 0;
-        if (exists) refuse_foreign(cfg, path);
+        const auto old_unit = exists ? read_file(path) : std::nullopt;  // unreadable: the write will say why
+        if (old_unit) refuse_foreign(cfg, path, *old_unit);
         if (exists && mode == install_mode::fail_if_exists)
             throw error(errc::already_installed,
                         fmt::format("{} is already installed ({}): use `install --force` to replace it, or `uninstall` it first",
@@ -90,7 +90,7 @@ public:
                                         unit_name(cfg), loaded_from));
             install_new(cfg, unit, path);
         } else {
-            replace(cfg, unit, path, parse_show(before));
+            replace(cfg, unit, old_unit.value_or(std::string()), path, parse_show(before));
         }
     }
 
@@ -193,7 +193,7 @@ private:
         if (contains(text, own + " not loaded") || contains(text, own + " not found"))
             return error(errc::not_installed,
                          fmt::format("{} is not known to systemd ({}): run `install` first", unit_name(cfg), said));
-        if (contains(text, "unit " + lower(unit_name(cfg)) + " is masked"))
+        if (contains(text, own + " is masked"))
             return error(errc::manager_failed,
                          fmt::format("systemctl {} {}: the unit is masked ({}): `systemctl {}unmask {}` first", what,
                                      unit_name(cfg), said, user ? "--user " : "", unit_name(cfg)));
@@ -234,9 +234,8 @@ private:
     // A unit file at the unit's path without servicekit's first line is
     // another program's unit of the same name (an administrator's own):
     // replacing or removing it would take that service away.
-    static void refuse_foreign(const config& cfg, const std::filesystem::path& path) {
-        const auto head = file_head(path, 512);
-        if (head && !written_by_servicekit(*head))
+    static void refuse_foreign(const config& cfg, const std::filesystem::path& path, std::string_view text) {
+        if (!written_by_servicekit(text))
             throw error(errc::already_installed,
                         fmt::format("{} was not written by servicekit: it is another program's {}; choose another --name",
                                     path.string(), unit_name(cfg)));
@@ -247,7 +246,7 @@ private:
         refuse_link(path);
         if (file_type(path) == 0)
             throw error(errc::not_installed, fmt::format("{} is not installed (no {})", unit_name(cfg), path.string()));
-        refuse_foreign(cfg, path);
+        if (const auto text = read_file(path)) refuse_foreign(cfg, path, *text);
         return path;
     }
 
@@ -304,15 +303,8 @@ private:
     // The upgrade path: stop, rewrite, reload, start again if it was running.
     // A failure of any step, the new unit's start included, puts the old unit
     // back as it was: enabled or not, and running again if it was.
-    void replace(const config& cfg, const std::string& unit, const std::filesystem::path& path,
-                 const status_info& before) const {
-        std::string old_unit;
-        {
-            std::ifstream in(path, std::ios::binary);
-            std::ostringstream s;
-            s << in.rdbuf();
-            old_unit = s.str();
-        }
+    void replace(const config& cfg, const std::string& unit, const std::string& old_unit,
+                 const std::filesystem::path& path, const status_info& before) const {
         const bool was_running = before.state == status::running || before.state == status::starting;
         const bool was_enabled = run(cfg, {"is-enabled", unit_name(cfg)}, short_bound).ok();
         if (was_running) systemctl(cfg, {"stop", unit_name(cfg)}, stop_bound(cfg), "stop");

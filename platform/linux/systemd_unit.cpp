@@ -2,6 +2,7 @@
 
 #include <servicekit/error.hpp>
 
+#include "detail/backend.hpp"
 #include "detail/text.hpp"
 
 #include <fmt/format.h>
@@ -20,6 +21,10 @@ namespace {
                 fmt::format("config.{} {} cannot be written to a systemd unit: {}", field,
                             quote_for_message(value), rule));
 }
+
+// The unit file's first line says who wrote it: "# <name>.service, written
+// by servicekit. …"; written_by_servicekit() looks for it.
+constexpr std::string_view written_by = ", written by servicekit.";
 
 bool is_control(char c) noexcept {
     const auto u = static_cast<unsigned char>(c);
@@ -136,13 +141,9 @@ std::string time_span(std::chrono::milliseconds ms) {
     return fmt::format("{}ms", ms.count());
 }
 
-}  // namespace systemd
-
-namespace systemd {
-
 bool written_by_servicekit(std::string_view head) {
     const auto first_line = head.substr(0, head.find('\n'));
-    return first_line.starts_with("# ") && first_line.find(", written by servicekit.") != std::string_view::npos;
+    return first_line.starts_with("# ") && first_line.find(written_by) != std::string_view::npos;
 }
 
 }  // namespace systemd
@@ -159,8 +160,8 @@ std::string render_systemd_unit(const config& cfg) {
     description = verbatim_value(from_description ? "description" : "display_name", description);
 
     std::string unit;
-    unit += fmt::format("# {}, written by servicekit. Change the program's configuration and run\n"
-                        "# `install --force` instead of editing this file.\n", unit_name(cfg));
+    unit += fmt::format("# {}{} Change the program's configuration and run\n"
+                        "# `install --force` instead of editing this file.\n", unit_name(cfg), written_by);
     unit += "[Unit]\n";
     unit += "Description=" + description + '\n';
     if (!cfg.dependencies.empty()) {
@@ -205,7 +206,7 @@ std::string render_systemd_unit(const config& cfg) {
     unit += "KillMode=mixed\n";
     // run() ends a stop() that overruns stop_timeout itself (exit 124); the
     // margin lets that happen before systemd's SIGKILL.
-    unit += "TimeoutStopSec=" + time_span(cfg.stop_timeout + std::chrono::seconds(2)) + '\n';
+    unit += "TimeoutStopSec=" + time_span(cfg.stop_timeout + stop_kill_margin) + '\n';
     switch (cfg.restart) {
         case restart_policy::never: unit += "Restart=no\n"; break;
         case restart_policy::on_failure: unit += "Restart=on-failure\n"; break;

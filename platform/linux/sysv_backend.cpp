@@ -16,8 +16,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <sstream>
 
@@ -45,12 +43,6 @@ void require_system_scope(const config& cfg) {
         throw error(errc::not_supported,
                     "SysV init has no per-user services: install it as a system service (without --user), "
                     "or use a machine that runs systemd");
-}
-
-std::optional<std::string> read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) return std::nullopt;
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // What a command said, as one line: its non-empty output lines joined by "; ".
@@ -214,15 +206,14 @@ void script_backend::require_installed(const config& cfg, const char* verb) cons
     if (file_type(script(cfg)) == 0)
         throw error(errc::not_installed, fmt::format("cannot {} {}: it is not installed (no /{}); run install first",
                                                      verb, cfg.name, script_path(cfg)));
-    refuse_foreign(cfg, verb);
+    if (const auto text = read_file(script(cfg))) refuse_foreign(cfg, verb, *text);
 }
 
 // A script at the service's path without servicekit's header is another
 // daemon's (`--name ssh` is /etc/init.d/ssh): running, replacing or removing
 // it would act on that daemon.
-void script_backend::refuse_foreign(const config& cfg, const char* verb) const {
-    const auto head = file_head(script(cfg), 64 * 1024);
-    if (head && !written_by_servicekit(*head))
+void script_backend::refuse_foreign(const config& cfg, const char* verb, std::string_view text) {
+    if (!written_by_servicekit(text))
         throw error(errc::already_installed,
                     fmt::format("cannot {} {}: /{} was not written by servicekit, it is another daemon's init script; "
                                 "choose another --name",
@@ -244,7 +235,7 @@ void script_backend::install(const config& cfg, install_mode mode) {
     const std::string content = render_sysv_script(cfg);  // rejects what a script cannot say, before any change
     require_root("install");
     const snapshot before = take_snapshot(cfg);
-    if (before.script) refuse_foreign(cfg, "install");
+    if (before.script) refuse_foreign(cfg, "install", *before.script);
     if (before.script && mode == install_mode::fail_if_exists)
         throw error(errc::already_installed,
                     fmt::format("{} is already installed (/{}): use install --force to replace it, or uninstall it first",

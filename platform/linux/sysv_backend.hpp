@@ -54,7 +54,7 @@ private:
     /// Runs the script's start, stop or restart; throws manager_failed with its output.
     void control(const config& cfg, const char* verb);
     void require_installed(const config& cfg, const char* verb) const;
-    void refuse_foreign(const config& cfg, const char* verb) const;
+    static void refuse_foreign(const config& cfg, const char* verb, std::string_view text);
     void require_root(const char* verb) const;
 
     std::filesystem::path root_;

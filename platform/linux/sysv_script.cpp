@@ -2,6 +2,7 @@
 
 #include <servicekit/error.hpp>
 
+#include "detail/backend.hpp"
 #include "detail/text.hpp"
 
 #include <fmt/format.h>
@@ -14,6 +15,12 @@
 namespace servicekit::detail::sysv {
 
 namespace {
+
+// How every script starts, and the comment after its LSB header that says
+// who wrote it (a line of its own, hence the newline); written_by_servicekit()
+// looks for both.
+constexpr std::string_view lsb_start = "#!/bin/sh\n### BEGIN INIT INFO\n";
+constexpr std::string_view written_by = "\n# Written by servicekit: ";
 
 // systemd targets that have an LSB facility (LSB 3.1 "Facility Names").
 constexpr std::array<std::pair<std::string_view, std::string_view>, 8> facilities{{
@@ -93,8 +100,7 @@ std::string shell_quote(std::string_view s) {
 }
 
 bool written_by_servicekit(std::string_view head) {
-    return head.starts_with("#!/bin/sh\n### BEGIN INIT INFO\n") &&
-           head.find("\n# Written by servicekit: `") != std::string_view::npos;
+    return head.starts_with(lsb_start) && head.find(written_by) != std::string_view::npos;
 }
 
 std::string script_path(const config& cfg) { return "etc/init.d/" + cfg.name; }
@@ -124,7 +130,7 @@ std::string render_sysv_script(const config& cfg) {
         !cfg.display_name.empty() ? header_value("display_name", cfg.display_name)
                                   : !description.empty() ? description : cfg.name;
 
-    std::string s = "#!/bin/sh\n### BEGIN INIT INFO\n";
+    std::string s(lsb_start);
     s += fmt::format("# Provides:          {}\n", cfg.name);
     s += fmt::format("# Required-Start:    {}\n", join(required));
     s += fmt::format("# Required-Stop:     {}\n", join(required));
@@ -139,10 +145,10 @@ std::string render_sysv_script(const config& cfg) {
     s += "### END INIT INFO\n\n";
 
     s += fmt::format(
-        "# Written by servicekit: `{0} install --force` rewrites this file, `{0} uninstall`\n"
-        "# removes it. The service logs to syslog (identifier \"{1}\", facility daemon).\n"
+        "{0}`{1} install --force` rewrites this file, `{1} uninstall`\n"
+        "# removes it. The service logs to syslog (identifier \"{2}\", facility daemon).\n"
         "# SysV init does not restart a service that ends on its own.\n\n",
-        header_value("executable", cfg.executable.filename().string()), cfg.name);
+        written_by.substr(1), header_value("executable", cfg.executable.filename().string()), cfg.name);
 
     s += "NAME=" + shell_quote(cfg.name) + "\n";
     s += "DAEMON=" + shell_quote(cfg.executable.string()) + "\n";
@@ -150,7 +156,7 @@ std::string render_sysv_script(const config& cfg) {
     s += "COMM=" + shell_quote(process_name(cfg)) + "\n";
     // run() ends a stop() that overruns stop_timeout itself (exit 124); the
     // margin lets that happen before SIGKILL, as the systemd unit's does.
-    s += fmt::format("STOP_SCHEDULE=TERM/{}/KILL/{}\n\n", ceil_seconds(cfg.stop_timeout) + stop_margin.count(),
+    s += fmt::format("STOP_SCHEDULE=TERM/{}/KILL/{}\n\n", ceil_seconds(cfg.stop_timeout + stop_kill_margin),
                      kill_grace.count());
 
     // The whole command is built in the positional parameters, expanded

@@ -21,8 +21,6 @@ inline constexpr std::chrono::seconds start_timeout{60};
 
 /// After the stop timeout the script sends SIGKILL and waits this long more.
 inline constexpr std::chrono::seconds kill_grace{5};
-/// Added to config::stop_timeout before SIGKILL: run() ends a hung stop() first.
-inline constexpr std::chrono::seconds stop_margin{2};
 
 /// `s` as one POSIX shell word in single quotes: every byte stands for
 /// itself, `'` becomes `'\''`. Empty gives `''`.

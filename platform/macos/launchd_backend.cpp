@@ -81,7 +81,7 @@ public:
 
         installed_job old;
         if (existed) {
-            old.plist = read_file(path);
+            old.plist = read_plist(path);
             old.target = loaded_target(cfg);
             old.running = old.target && print(*old.target).state == "running";
         }
@@ -240,14 +240,8 @@ private:
         return ::lstat(p.c_str(), &st) == 0;
     }
 
-    static std::string read_file(const std::filesystem::path& p) {
-        std::string out;
-        if (FILE* f = std::fopen(p.c_str(), "rb")) {
-            char buf[4096];
-            for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
-            std::fclose(f);
-            return out;
-        }
+    static std::string read_plist(const std::filesystem::path& p) {
+        if (auto text = read_file(p)) return std::move(*text);
         throw error(errc::io, fmt::format("cannot read {}: {}", quote_for_message(p.string()), std::strerror(errno)));
     }
 

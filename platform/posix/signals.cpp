@@ -95,8 +95,8 @@ public:
     int read_fd() const noexcept { return fds_[0]; }
 
 private:
-    std::array<struct sigaction, 4> saved_{};
-    std::array<bool, 4> installed_{};
+    std::array<struct sigaction, handled.size()> saved_{};
+    std::array<bool, handled.size()> installed_{};
     sigset_t saved_mask_{};
     int fds_[2]{-1, -1};
 };

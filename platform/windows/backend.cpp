@@ -388,11 +388,10 @@ std::vector<BYTE> query_config(const config& cfg, const sc_handle& s) {
 // (windows_command_line: the name, letters, digits, '-', '_' and '.', is
 // never quoted). Any other command line is another program's service of
 // the same name, which install --force, uninstall, start and stop leave
-// alone: `--name wuauserv` must not reconfigure or stop Windows Update. The
-// handle needs SERVICE_QUERY_CONFIG.
-void refuse_foreign(const config& cfg, const sc_handle& s, std::string_view what) {
-    const auto buf = query_config(cfg, s);
-    const auto* qc = reinterpret_cast<const QUERY_SERVICE_CONFIGW*>(buf.data());
+// alone: `--name wuauserv` must not reconfigure or stop Windows Update.
+// `main` is query_config()'s answer.
+void refuse_foreign(const config& cfg, const std::vector<BYTE>& main, std::string_view what) {
+    const auto* qc = reinterpret_cast<const QUERY_SERVICE_CONFIGW*>(main.data());
     const std::wstring path = qc->lpBinaryPathName != nullptr ? qc->lpBinaryPathName : L"";
     const std::wstring marker = L" run --name " + to_wide(cfg.name) + L" ";
     const auto close = path.size() > 1 && path[0] == L'"' ? path.find(L'"', 1) : std::wstring::npos;
@@ -407,9 +406,10 @@ void refuse_foreign(const config& cfg, const sc_handle& s, std::string_view what
                                 what, cfg.name, quote_for_message(to_utf8(path))));
 }
 
-saved_service save_service(const config& cfg, const sc_handle& s, const scm_parameters& p) {
+// `main` is query_config()'s answer, read already.
+saved_service save_service(const config& cfg, const sc_handle& s, const scm_parameters& p, std::vector<BYTE> main) {
     saved_service saved;
-    saved.main = query_config(cfg, s);
+    saved.main = std::move(main);
     for (const DWORD level : config2_levels) {
         DWORD needed = 0;
         if (!::QueryServiceConfig2W(s.get(), level, nullptr, 0, &needed)) {
@@ -506,7 +506,7 @@ public:
         const auto manager = open_manager(cfg, SC_MANAGER_CONNECT, "uninstall");
         auto s = open_service(cfg, manager, DELETE | SERVICE_STOP | SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG,
                               "uninstall");
-        refuse_foreign(cfg, s, "uninstall");
+        refuse_foreign(cfg, query_config(cfg, s), "uninstall");
         stop_and_wait(cfg, s, "uninstall");
         if (!::DeleteService(s.get())) {
             const DWORD err = ::GetLastError();
@@ -534,7 +534,7 @@ public:
         check_scope(cfg);
         const auto manager = open_manager(cfg, SC_MANAGER_CONNECT, "start");
         const auto s = open_service(cfg, manager, SERVICE_START | SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG, "start");
-        refuse_foreign(cfg, s, "start");
+        refuse_foreign(cfg, query_config(cfg, s), "start");
         start_and_wait(cfg, s, "start");
     }
 
@@ -542,7 +542,7 @@ public:
         check_scope(cfg);
         const auto manager = open_manager(cfg, SC_MANAGER_CONNECT, "stop");
         const auto s = open_service(cfg, manager, SERVICE_STOP | SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG, "stop");
-        refuse_foreign(cfg, s, "stop");
+        refuse_foreign(cfg, query_config(cfg, s), "stop");
         stop_and_wait(cfg, s, "stop");
     }
 
@@ -614,9 +614,10 @@ private:
     // service that was running is started again with its old configuration.
     static void replace(const config& cfg, const sc_handle& manager, const scm_parameters& p) {
         const auto s = open_service(cfg, manager, SERVICE_ALL_ACCESS, "replace");
-        refuse_foreign(cfg, s, "replace");
+        auto main = query_config(cfg, s);
+        refuse_foreign(cfg, main, "replace");
         const bool was_running = query_status(cfg, s, "replace").dwCurrentState != SERVICE_STOPPED;
-        auto saved = save_service(cfg, s, p);
+        auto saved = save_service(cfg, s, p, std::move(main));
         if (was_running) stop_and_wait(cfg, s, "replace");
         try {
             const std::wstring display = to_wide(p.display_name), path = to_wide(p.binary_path),

@@ -202,7 +202,34 @@ TEST_CASE("an invalid --name is an invalid configuration (exit 6) for every verb
 #if !defined(_WIN32)
 #include <servicekit/run.hpp>
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <iostream>
+
+namespace {
+
+// File descriptor `fd` (1 or 2) goes to `to` until this goes out of scope.
+class redirect {
+public:
+    redirect(int fd, int to) : fd_(fd), saved_(::dup(fd)) {
+        std::fflush(nullptr);
+        ::dup2(to, fd_);
+    }
+    ~redirect() {
+        std::fflush(nullptr);
+        ::dup2(saved_, fd_);
+        ::close(saved_);
+    }
+    redirect(const redirect&) = delete;
+    redirect& operator=(const redirect&) = delete;
+    bool ok() const noexcept { return saved_ >= 0; }
+
+private:
+    int fd_, saved_;
+};
+
+}  // namespace
 
 TEST_CASE("run() with an invalid config: one line, the bad name not echoed raw, exit 1") {
     recorder svc;
@@ -210,14 +237,12 @@ TEST_CASE("run() with an invalid config: one line, the bad name not echoed raw, 
     cfg.name = "a\nb\x1b[2J";
     std::FILE* capture = std::tmpfile();
     REQUIRE(capture != nullptr);
-    std::fflush(stderr);
-    const int saved = ::dup(2);
-    REQUIRE(saved >= 0);
-    ::dup2(::fileno(capture), 2);
-    const int code = servicekit::run(cfg, svc);
-    std::fflush(stderr);
-    ::dup2(saved, 2);
-    ::close(saved);
+    int code = 0;
+    {
+        const redirect to_capture(2, ::fileno(capture));
+        REQUIRE(to_capture.ok());
+        code = servicekit::run(cfg, svc);
+    }
     std::string out(4096, '\0');
     std::rewind(capture);
     out.resize(std::fread(out.data(), 1, out.size(), capture));
@@ -229,27 +254,19 @@ TEST_CASE("run() with an invalid config: one line, the bad name not echoed raw, 
     CHECK(out.find('\n') == out.size() - 1);
     CHECK(out.find('\x1b') == std::string::npos);
 }
-#endif
-
-#if !defined(_WIN32)
-#include <fcntl.h>
-
-#include <iostream>
 
 TEST_CASE("output that cannot be written is an I/O error (exit 1), not a success") {
     recorder svc;
     const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
     REQUIRE(full >= 0);
-    std::fflush(stdout);
-    const int saved = ::dup(1);
-    REQUIRE(saved >= 0);
-    ::dup2(full, 1);
-    const int help = cli({"--help"}, svc);
-    const int version = cli({"--version"}, svc);
-    const int print = cli({"print-config"}, svc);
-    std::fflush(stdout);
-    ::dup2(saved, 1);
-    ::close(saved);
+    int help = 0, version = 0, print = 0;
+    {
+        const redirect to_full(1, full);
+        REQUIRE(to_full.ok());
+        help = cli({"--help"}, svc);
+        version = cli({"--version"}, svc);
+        print = cli({"print-config"}, svc);
+    }
     ::close(full);
     std::clearerr(stdout);
     std::cout.clear();

@@ -9,6 +9,7 @@
 #include <servicekit/service.hpp>
 #include <servicekit/status.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +35,12 @@ public:
 };
 
 std::unique_ptr<backend> make_native_backend();
+
+/// How long after config::stop_timeout a manager's own SIGKILL comes
+/// (systemd's TimeoutStopSec=, the SysV script's STOP_SCHEDULE): run() ends
+/// a stop() that overran the stop timeout itself, with 124 and its log line
+/// (written within 1 s), and this leaves it the time to.
+inline constexpr std::chrono::seconds stop_kill_margin{2};
 
 /// This program's absolute path (/proc/self/exe, _NSGetExecutablePath,
 /// GetModuleFileNameW). Defined per platform.

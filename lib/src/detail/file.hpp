@@ -37,9 +37,9 @@ std::optional<std::string> link_target(const std::filesystem::path& path);
 /// in every program (docs/PERFORMANCE.md, the static build's size).
 unsigned file_type(const std::filesystem::path& path) noexcept;
 
-/// The first `n` bytes of the file at `path` (fewer when it is shorter);
-/// nothing when it cannot be opened or read.
-std::optional<std::string> file_head(const std::filesystem::path& path, std::size_t n);
+/// The whole file at `path`; nothing when it cannot be opened or read
+/// (errno tells why).
+std::optional<std::string> read_file(const std::filesystem::path& path);
 #endif
 
 }  // namespace servicekit::detail
