@@ -7,18 +7,22 @@ checks it gives back exactly the command line and environment expected:
 
     check_renderers.py launchd RENDER_CASES RECORDER WORK [SEED COUNT]
         plists through Python's plistlib (expat): ProgramArguments,
-        EnvironmentVariables and Label exactly; no key outside launchd's set
+        EnvironmentVariables, Label, WorkingDirectory, UserName and GroupName
+        exactly; no key outside launchd's set
     check_renderers.py systemd-verify RENDER_CASES RECORDER WORK [SEED COUNT]
         units through `systemd-analyze verify` (systemd's own parser; needs no
         running systemd): no error, no warning; exactly one ExecStart=
     check_renderers.py systemd-exec RENDER_CASES RECORDER WORK SANDBOX [SEED COUNT]
         every rendered ExecStart= and Environment= line, in one oneshot unit
         started by a real systemd in the sandbox (SANDBOX: systemd-sandbox.sh):
-        RECORDER, run by systemd, records its argv and environment
+        RECORDER, run by systemd, records its argv and environment; then
+        every rendered unit loaded by that systemd, and Description=,
+        WorkingDirectory=, User= and Group= read back with `systemctl show`
 
     check_renderers.py sysv RENDER_CASES RECORDER WORK [SEED COUNT]
         each init script's `start` run by sh, with the real env and a
-        start-stop-daemon that execs what it would start: RECORDER records it
+        start-stop-daemon that execs what it would start: RECORDER records it,
+        and the fake records the --chdir, --chuid and --group it was given
 
     check_renderers.py windows RENDER_CASES RECORDER WORK ARGV_W_EXE [SEED COUNT]
         lpBinaryPathName split by the real CommandLineToArgvW under Wine, and
@@ -42,6 +46,10 @@ def fail(msg):
     return 1
 
 
+# What render_cases writes to i.fields: the config as given.
+FIELDS = ("name", "description", "display_name", "working_directory", "user", "group")
+
+
 def read_list(path):
     data = open(path, "rb").read()
     return [w.decode("utf-8") for w in data.split(b"\0")[:-1]]
@@ -56,7 +64,8 @@ def cases(work):
         if os.path.exists(base + ".rejected"):
             rejected += 1
             continue
-        rendered.append((i, open(base + ".out", "rb").read(), read_list(base + ".argv"), read_list(base + ".env")))
+        rendered.append((i, open(base + ".out", "rb").read(), read_list(base + ".argv"), read_list(base + ".env"),
+                         dict(zip(FIELDS, read_list(base + ".fields")))))
     return rendered, rejected
 
 
@@ -107,7 +116,7 @@ LAUNCHD_KEYS = {"Label", "ProgramArguments", "RunAtLoad", "KeepAlive", "Throttle
 
 def check_launchd(rendered):
     bad = 0
-    for i, text, argv, env in rendered:
+    for i, text, argv, env, fields in rendered:
         try:
             d = plistlib.loads(text)
         except Exception as e:  # any parse error is a failure of the renderer
@@ -121,6 +130,10 @@ def check_launchd(rendered):
             problems.append(f"EnvironmentVariables {d.get('EnvironmentVariables')!r} != {want_env!r}")
         if d.get("Label") != f"org.servicekit.pt{i}":
             problems.append(f"Label {d.get('Label')!r}")
+        for key, want in (("WorkingDirectory", fields["working_directory"] or "/"),
+                          ("UserName", fields["user"] or None), ("GroupName", fields["group"] or None)):
+            if d.get(key) != want:
+                problems.append(f"{key} {d.get(key)!r} != {want!r}")
         if set(d) - LAUNCHD_KEYS:
             problems.append(f"keys outside launchd's set: {sorted(set(d) - LAUNCHD_KEYS)}")
         for p in problems:
@@ -154,14 +167,61 @@ def hostile_executables(render_cases, work, recorder, seed):
         os.symlink(os.path.realpath(recorder), exe)
         cases_dir = f"{work}-exe{k}"
         got = generate(render_cases, "systemd", cases_dir, exe, seed + k, 4)
-        if not any(argv[0] == exe for _i, _t, argv, _e in got):
+        if not any(argv[0] == exe for _i, _t, argv, _e, _f in got):
             raise SystemExit(fail(f"the cases for {exe!r} do not run it"))
         # Their environments are the main cases' business: the unit that runs
         # them all holds one Environment= per variable, and these reuse names.
-        for i, text, argv, _env in got:
+        for i, text, argv, _env, fields in got:
             text = b"\n".join(l for l in text.split(b"\n") if not l.startswith(b"Environment="))
-            out.append((k * 100000 + i, text, argv, []))
+            out.append((k * 100000 + i, text, argv, [], fields))
     return out
+
+
+def normal_directory(path):
+    """The directory systemd takes WorkingDirectory= to name: without "//",
+    "/./" or a trailing '/' (it rewrites them; ".." is rejected before)."""
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    return "/" + "/".join(parts)
+
+
+def expected_unit_properties(fields):
+    """What `systemctl show` must give back for the configured fields."""
+    return {"Description": fields["description"] or fields["display_name"] or fields["name"],
+            "WorkingDirectory": normal_directory(fields["working_directory"] or "/"),
+            "User": fields["user"], "Group": fields["group"]}
+
+
+def check_unit_properties(rendered, work, inside):
+    """Every rendered unit loaded by the sandbox's systemd; Description=,
+    WorkingDirectory=, User= and Group= read back from it."""
+    units = os.path.join(work, "units-load")
+    os.makedirs(units)
+    for i, text, _argv, _env, _fields in rendered:
+        open(os.path.join(units, f"pt{i}.service"), "wb").write(text)
+    for cmd in (["sh", "-c", 'cp "$1"/*.service /etc/systemd/system/', "sh", units], ["systemctl", "daemon-reload"]):
+        r = inside(*cmd)
+        if r.returncode != 0:
+            return fail(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()}")
+    bad = checked = 0
+    keys = ("Id", "LoadState", "Description", "WorkingDirectory", "User", "Group")
+    for start in range(0, len(rendered), 100):
+        batch = rendered[start:start + 100]
+        r = inside("systemctl", "show", *[f"--property={k}" for k in keys], *[f"pt{c[0]}.service" for c in batch])
+        blocks = r.stdout.split("\n\n")
+        if r.returncode != 0 or len(blocks) != len(batch):
+            return fail(f"systemctl show: exit {r.returncode}, {len(blocks)} blocks for {len(batch)} units: "
+                        f"{r.stderr.strip()[:2000]}")
+        for (i, _text, _argv, _env, fields), block in zip(batch, blocks):
+            got = dict(line.split("=", 1) for line in block.strip("\n").split("\n") if "=" in line)
+            if got.get("Id") != f"pt{i}.service" or got.get("LoadState") != "loaded":
+                bad += fail(f"case {i}: not loaded: {got!r}")
+                continue
+            for key, want in expected_unit_properties(fields).items():
+                if got.get(key, "") != want:
+                    bad += fail(f"case {i}: {key}={got.get(key)!r} from systemd, configured {want!r}")
+            checked += 1
+    print(f"properties of {checked} units read back from systemd")
+    return bad
 
 
 def check_systemd_verify(rendered, work):
@@ -171,7 +231,7 @@ def check_systemd_verify(rendered, work):
     units = os.path.join(work, "units")
     os.makedirs(units)
     paths = []
-    for i, text, _argv, _env in rendered:
+    for i, text, _argv, _env, _fields in rendered:
         exec_lines(text, i)
         p = os.path.join(units, f"pt{i}.service")
         open(p, "wb").write(text)
@@ -198,7 +258,7 @@ def check_systemd_exec(rendered, work, sandbox, recorder):
     unit = ["[Unit]", "Description=servicekit property test", "[Service]", "Type=oneshot",
             "TimeoutStartSec=infinity", f"Environment=SERVICEKIT_RECORD={record}"]
     want_env = set()
-    for i, text, _argv, env in rendered:
+    for i, text, _argv, env, _fields in rendered:
         exec_line, env_lines = exec_lines(text, i)
         unit.append(exec_line)
         unit.extend(env_lines)
@@ -224,13 +284,14 @@ def check_systemd_exec(rendered, work, sandbox, recorder):
             if r.returncode != 0:
                 status = inside("systemctl", "status", "--no-pager", "skprop.service").stdout
                 return fail(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()}\n{status[-3000:]}")
+        bad_properties = check_unit_properties(rendered, work, inside)
     finally:
         subprocess.run([sandbox, "stop", sb], capture_output=True)
     records = parse_records(open(record, "rb").read())
     if len(records) != len(rendered):
         return fail(f"{len(records)} records for {len(rendered)} ExecStart= lines")
-    bad = 0
-    for (i, _text, argv, _env), (got, env) in zip(rendered, records):
+    bad = bad_properties
+    for (i, _text, argv, _env, _f), (got, env) in zip(rendered, records):
         if got != argv:
             bad += fail(f"case {i}: systemd ran {got!r}, expected {argv!r}")
         if set(env) != want_env:
@@ -247,12 +308,14 @@ def check_sysv(rendered, work):
     os.makedirs(fake)
     ssd = os.path.join(fake, "start-stop-daemon")
     with open(ssd, "w") as f:
-        f.write("#!/bin/sh\n# runs the --startas program with the words after --, as the real one would\n"
+        f.write("#!/bin/sh\n# runs the --startas program with the words after --, as the real one would;\n"
+                "# records the values of --chdir, --chuid and --group\n"
                 "exe=\nwhile [ $# -gt 0 ]; do\n  case $1 in\n    --startas) exe=$2; shift 2 ;;\n"
+                "    --chdir|--chuid|--group) printf '%s=%s\\n' \"${1#--}\" \"$2\" >> \"$SERVICEKIT_RECORD.options\"; shift 2 ;;\n"
                 "    --) shift; break ;;\n    *) shift ;;\n  esac\ndone\nexec \"$exe\" \"$@\"\n")
     os.chmod(ssd, 0o755)
     bad = 0
-    for i, text, argv, env in rendered:
+    for i, text, argv, env, fields in rendered:
         script = os.path.join(work, f"pt{i}.sh")
         open(script, "wb").write(text)
         record = os.path.join(work, f"pt{i}.record")
@@ -266,6 +329,15 @@ def check_sysv(rendered, work):
             bad += fail(f"case {i}: sh ran {got!r}, expected {argv!r}")
         if sorted(got_env) != sorted(env):
             bad += fail(f"case {i}: environment {sorted(got_env)!r} != {sorted(env)!r}")
+        options = open(record + ".options", encoding="utf-8").read().split("\n")[:-1]
+        user, group = fields["user"], fields["group"]
+        want = [f"chdir={fields['working_directory'] or '/'}"]
+        if user:
+            want.append(f"chuid={user}:{group}" if group else f"chuid={user}")
+        elif group:
+            want.append(f"group={group}")
+        if options != want:
+            bad += fail(f"case {i}: start-stop-daemon got {options!r}, expected {want!r}")
     return bad
 
 
@@ -275,10 +347,10 @@ def check_windows(rendered, work, argv_w, spawned):
     CommandLineToArgvW(GetCommandLineW()) and the C runtime's argv."""
     lines = os.path.join(work, "lines")
     with open(lines, "wb") as f:
-        for _i, text, _argv, _env in rendered:
+        for _i, text, _argv, _env, _f in rendered:
             f.write(text + b"\0")
     with open(os.path.join(work, "spawn-lines"), "wb") as f:
-        for _i, text, _argv, _env in rendered[:spawned]:
+        for _i, text, _argv, _env, _f in rendered[:spawned]:
             f.write(text + b"\0")
     env = dict(os.environ, WINEPREFIX=os.path.join(work, "..", "wineprefix"), WINEDEBUG="-all")
     bad = 0
@@ -292,7 +364,7 @@ def check_windows(rendered, work, argv_w, spawned):
         cases = rendered if mode == "split" else rendered[:spawned]
         if len(records) != per_case * len(cases):
             return fail(f"{mode}: {len(records)} records for {len(cases)} command lines")
-        for k, (i, text, argv, _env) in enumerate(cases):
+        for k, (i, text, argv, _env, _f) in enumerate(cases):
             for got, _ in records[k * per_case:(k + 1) * per_case]:
                 if got != argv:
                     bad += fail(f"case {i} ({mode}): {text!r} gave {got!r}, expected {argv!r}")

@@ -9,6 +9,8 @@
 //   OUTDIR/i.out        the rendered text (a unit, a plist, a command line…)
 //   OUTDIR/i.argv       the command line the manager must run, each word NUL-terminated
 //   OUTDIR/i.env        the environment, "KEY=value" each NUL-terminated
+//   OUTDIR/i.fields     name, description, display name, working directory, user
+//                       and group as configured, each NUL-terminated
 //   OUTDIR/i.rejected   instead of the above when the config is rejected: the message
 // A rejection that is not errc::invalid_config, or any other exception, fails
 // at once (exit 1).
@@ -94,6 +96,9 @@ config make_case(property::string_generator& gen, std::size_t i, const std::stri
     if (gen.one_in(3)) c.description = gen.line(hostile);
     if (gen.one_in(4)) c.display_name = gen.line(hostile);
     if (gen.one_in(4)) c.log_level = static_cast<spdlog::level::level_enum>(gen.below(7));
+    if (gen.one_in(3)) c.working_directory = gen.directory(hostile);
+    if (gen.one_in(4)) c.user = gen.account(hostile);
+    if (gen.one_in(4)) c.group = gen.account(hostile);
     return c;
 }
 
@@ -128,6 +133,8 @@ int main(int argc, char** argv) {
             std::vector<std::string> env;
             for (const auto& [k, v] : c.environment) env.push_back(k + "=" + v);
             write(base.string() + ".env", nul_list(env));
+            write(base.string() + ".fields", nul_list({c.name, c.description, c.display_name,
+                                                       c.working_directory.string(), c.user, c.group}));
             ++rendered;
         } catch (const error& e) {
             if (e.reason() != errc::invalid_config) {

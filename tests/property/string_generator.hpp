@@ -76,6 +76,37 @@ public:
         return s;
     }
 
+    /// An absolute directory: hostile components, sometimes written the long
+    /// way ("//", "/./", a trailing '/'), which names the same directory.
+    std::string directory(bool allow_invalid = true) {
+        std::string s;
+        for (std::size_t n = 1 + below(4); n > 0; --n) {
+            s += one_in(8) ? "//" : one_in(8) ? "/./" : "/";
+            std::string part = line(allow_invalid);
+            std::erase(part, '/');
+            s += part.empty() ? "d" : part;
+        }
+        if (one_in(6)) s += '/';
+        return s;
+    }
+
+    /// A user or group: mostly a name systemd and NSS take (letters, digits,
+    /// '_', '-', '.', '@', a trailing '$'), sometimes a numeric id, sometimes
+    /// hostile.
+    std::string account(bool allow_invalid = true) {
+        static constexpr std::string_view first = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_";
+        static constexpr std::string_view rest = "abcdefghijklmnopqrstuvwxyz0123456789_-.@";
+        switch (below(10)) {
+            case 0: return std::to_string(rng_() % 5000000000ULL);
+            case 1: return line(allow_invalid);
+            default: break;
+        }
+        std::string s(1, first[below(first.size())]);
+        for (std::size_t i = below(16); i > 0; --i) s += rest[below(rest.size())];
+        if (one_in(10)) s += '$';
+        return s;
+    }
+
     /// An environment variable name, unique by `index`.
     std::string variable(std::size_t index) {
         static constexpr std::string_view chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789";
