@@ -74,14 +74,17 @@ public:
         const std::string text = render_launchd_plist(cfg);
         const auto path = launchd_plist_path(env_, cfg);
         const bool existed = exists(path);
+        installed_job old;
+        if (existed) {
+            old.plist = read_plist(path);
+            refuse_foreign(path, *old.plist);
+        }
         if (existed && mode == install_mode::fail_if_exists)
             throw error(errc::already_installed,
                         fmt::format("{} is already installed ({}): use --force to replace it, or uninstall it first",
                                     cfg.name, path.string()));
 
-        installed_job old;
         if (existed) {
-            old.plist = read_plist(path);
             old.target = loaded_target(cfg);
             old.running = old.target && print(*old.target).state == "running";
         }
@@ -109,21 +112,20 @@ public:
     }
 
     void uninstall(const config& cfg) override {
-        const auto path = launchd_plist_path(env_, cfg);
-        const auto target = loaded_target(cfg);
-        if (!target && !exists(path)) throw not_installed(cfg);
-        if (target) unload(cfg, *target);
+        const auto path = require_plist(cfg);
+        if (const auto target = loaded_target(cfg)) unload(cfg, *target);
         remove_file(path);
     }
 
+    // The plist must be servicekit's: a wrong --name or launchd.label must
+    // not stop, start or remove another program's job.
     void start(const config& cfg) override {
-        const auto path = launchd_plist_path(env_, cfg);
+        const auto path = require_plist(cfg);
         if (auto target = loaded_target(cfg)) {
             if (print(*target).state != "running") kickstart(cfg, *target, false);
             wait_running(cfg, *target, std::nullopt);
             return;
         }
-        if (!exists(path)) throw not_installed(cfg);
         if (cfg.start_type != start_type::disabled) set_enabled(cfg, true);
         const std::string target = bootstrap(cfg, path);
         // RunAtLoad is false for manual start types: bootstrap only loads it.
@@ -134,15 +136,13 @@ public:
     }
 
     void stop(const config& cfg) override {
-        const auto target = loaded_target(cfg);
-        if (!target) {
-            if (!exists(launchd_plist_path(env_, cfg))) throw not_installed(cfg);
-            return;  // installed and not loaded: already stopped
-        }
-        unload(cfg, *target);
+        require_plist(cfg);
+        // Installed and not loaded: already stopped.
+        if (const auto target = loaded_target(cfg)) unload(cfg, *target);
     }
 
     void restart(const config& cfg) override {
+        require_plist(cfg);
         const auto target = loaded_target(cfg);
         if (!target) {
             start(cfg);
@@ -233,6 +233,22 @@ private:
 
     static error not_installed(const config& cfg) {
         return error(errc::not_installed, fmt::format("{} is not installed: run `install` first", cfg.name));
+    }
+
+    static void refuse_foreign(const std::filesystem::path& path, std::string_view plist) {
+        if (!written_by_servicekit(plist))
+            throw error(errc::already_installed,
+                        fmt::format("{} was not written by servicekit: it is another program's job; "
+                                    "choose another --name (or launchd.label)",
+                                    quote_for_message(path.string())));
+    }
+
+    // The installed plist, checked to be servicekit's.
+    std::filesystem::path require_plist(const config& cfg) const {
+        const auto path = launchd_plist_path(env_, cfg);
+        if (!exists(path)) throw not_installed(cfg);
+        refuse_foreign(path, read_plist(path));
+        return path;
     }
 
     bool exists(const std::filesystem::path& p) const {

@@ -12,6 +12,12 @@ namespace servicekit::detail {
 
 namespace {
 
+// The plist's first comment says who wrote it. No "--" in it: XML forbids
+// that inside a comment.
+constexpr std::string_view written_by =
+    "<!-- Written by servicekit. Change the program's configuration and install it again "
+    "instead of editing this file. -->\n";
+
 constexpr std::array<plist_key, 13> keys{{
     {"Label", plist_type::string},
     {"ProgramArguments", plist_type::string_array},
@@ -107,6 +113,11 @@ long long launchd_exit_timeout(const config& cfg) noexcept {
     return s < 1 ? 1 : s;
 }
 
+bool written_by_servicekit(std::string_view plist) noexcept {
+    const auto head = plist.substr(0, plist.find("<dict>"));
+    return head.find(written_by) != std::string_view::npos;
+}
+
 std::string render_launchd_plist(const config& cfg) {
     if (cfg.scope == scope::user && (!cfg.user.empty() || !cfg.group.empty()))
         throw error(errc::invalid_config,
@@ -115,8 +126,9 @@ std::string render_launchd_plist(const config& cfg) {
 
     plist_writer w;
     w.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-          "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
-          "<plist version=\"1.0\">\n"
+          "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n");
+    w.raw(written_by);
+    w.raw("<plist version=\"1.0\">\n"
           "<dict>\n");
     w.string("Label", "launchd.label", launchd_label(cfg));
 

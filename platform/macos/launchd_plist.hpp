@@ -16,7 +16,14 @@ namespace servicekit::detail {
 /// string XML 1.0 cannot carry (invalid UTF-8, C0 controls other than TAB,
 /// LF, CR, U+FFFE/U+FFFF) throws errc::invalid_config naming the field, as
 /// does UserName/GroupName on a user-scope service (an agent runs as its owner).
+/// The plist starts with a comment saying servicekit wrote it, which
+/// written_by_servicekit() looks for.
 std::string render_launchd_plist(const config& cfg);
+
+/// True when `plist` (a file's text) has the comment render_launchd_plist()
+/// writes before its <dict>: install --force, uninstall, start, stop and
+/// restart touch no job whose plist another program wrote.
+bool written_by_servicekit(std::string_view plist) noexcept;
 
 /// The value types of the keys render_launchd_plist() writes.
 enum class plist_type {

@@ -258,7 +258,7 @@ std::string xml_unescape(const std::string& s) {
 
 void check_rendered(const config& c, const std::string& plist) {
     static const std::vector<std::string> tags{
-        "?xml ", "!DOCTYPE ", "plist", "/plist", "dict", "/dict", "key", "/key", "string", "/string", "array",
+        "?xml ", "!DOCTYPE ", "!-- ", "plist", "/plist", "dict", "/dict", "key", "/key", "string", "/string", "array",
         "/array", "integer", "/integer", "true/", "false/"};
     for (std::size_t i = plist.find('<'); i != std::string::npos; i = plist.find('<', i + 1)) {
         bool known = false;
@@ -268,6 +268,7 @@ void check_rendered(const config& c, const std::string& plist) {
                 known = true;
         check(known, "a '<' that does not open a plist tag", plist.substr(i, 40));
     }
+    check(detail::written_by_servicekit(plist), "no comment saying servicekit wrote it");
     const std::string start = "<key>ProgramArguments</key>\n\t<array>\n";
     auto pos = plist.find(start);
     check(pos != std::string::npos, "no ProgramArguments array");

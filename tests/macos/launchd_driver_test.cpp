@@ -232,6 +232,60 @@ TEST_CASE("start, status, restart, stop, uninstall") {
     }
 }
 
+TEST_CASE("another program's job under the same label is never touched") {
+    sandbox s;
+    auto c = s.service();
+    // The same job as servicekit would write it, minus the comment that says so.
+    std::string text = detail::render_launchd_plist(c);
+    const auto comment = text.find("<!--");
+    REQUIRE(comment != std::string::npos);
+    text.erase(comment, text.find('\n', comment) + 1 - comment);
+    REQUIRE_FALSE(detail::written_by_servicekit(text));
+    const auto p = s.plist(c);
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    REQUIRE(detail::run_command({FAKE_LAUNCHCTL, "bootstrap", "system", p.string()}).ok());
+    REQUIRE_FALSE(s.loaded_program(c).empty());
+    const auto calls_before = s.calls().size();
+
+    for (const auto& [what, op] : std::vector<std::pair<std::string, std::function<void()>>>{
+             {"install", [&] { s.b().install(c, install_mode::fail_if_exists); }},
+             {"install --force", [&] { s.b().install(c, install_mode::replace); }},
+             {"uninstall", [&] { s.b().uninstall(c); }},
+             {"start", [&] { s.b().start(c); }},
+             {"stop", [&] { s.b().stop(c); }},
+             {"restart", [&] { s.b().restart(c); }}}) {
+        CAPTURE(what);
+        test::check_throws(errc::already_installed, "not written by servicekit", op);
+    }
+    CHECK(test::read_all(p) == text);
+    CHECK_FALSE(s.loaded_program(c).empty());
+    // Nothing but the reads above.
+    const auto calls = s.calls();
+    for (std::size_t i = calls_before; i < calls.size(); ++i) CHECK(calls[i].starts_with("print"));
+}
+
+TEST_CASE("without its plist, a loaded label is not servicekit's to stop or remove") {
+    sandbox s;
+    auto c = s.service();
+    s.b().install(c, install_mode::fail_if_exists);
+    s.b().start(c);
+    // The job stays loaded from a copy; the installed plist is gone.
+    const auto copy = s.state() / "elsewhere.plist";
+    fs::copy_file(s.plist(c), copy);
+    fs::remove(s.plist(c));
+    for (const auto& [what, op] : std::vector<std::pair<std::string, std::function<void()>>>{
+             {"uninstall", [&] { s.b().uninstall(c); }},
+             {"stop", [&] { s.b().stop(c); }},
+             {"restart", [&] { s.b().restart(c); }},
+             {"start", [&] { s.b().start(c); }}}) {
+        CAPTURE(what);
+        test::check_throws(errc::not_installed, "install", op);
+    }
+    CHECK(s.count("bootout") == 0);
+    CHECK(s.b().query(c).state == status::running);
+}
+
 TEST_CASE("stop waits for the asynchronous bootout, bounded by ExitTimeOut") {
     sandbox s;
     auto c = s.service();
