@@ -96,6 +96,10 @@ void check_name(std::string_view n) {
     if (!is_ascii_alnum(n.front())) reject("name", n, rule);
     if (n.find("..") != std::string_view::npos) reject("name", n, fmt::format("must not contain \"..\"; {}", rule));
     if (n.back() == '.') reject("name", n, "must not end with '.'");
+    // systemd adds ".service" itself: "foo.service" would be foo.service.service.
+    if (constexpr std::string_view unit = ".service"; n.size() > unit.size() && n.ends_with(unit))
+        reject("name", n, fmt::format("must not end with \".service\" (systemd's unit is <name>.service); use \"{}\"",
+                                      n.substr(0, n.size() - unit.size())));
     if (windows_device_name(n)) reject("name", n, "is a reserved Windows device name (CON, PRN, AUX, NUL, COM0-9, LPT0-9)");
 }
 

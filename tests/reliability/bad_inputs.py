@@ -34,6 +34,7 @@ CASES = [
     ("name starting with '-'", ["name=-x"], ["install"], CONFIG, "must not start with '-'"),
     ("name of 65 characters", ["name=" + LONG], ["install"], CONFIG, "longer than 64 characters"),
     ("name ending with '.'", ["name=x."], ["install"], CONFIG, "must not end with '.'"),
+    ("name ending with .service", [], ["--name", "web.service", "install"], CONFIG, 'use "web"'),
     ("name with '$'", ["name=a$b"], ["install"], CONFIG, "'$' is not allowed"),
     ("name with UTF-8", ["name=caf\\xc3\\xa9"], ["install"], CONFIG, "is not allowed"),
     ("Windows-reserved name CON", ["name=CON"], ["install"], CONFIG, "reserved Windows device name"),

@@ -72,6 +72,7 @@ TEST_CASE("config validation: every rule, accepted and rejected") {
         {"name with UTF-8", [](config& c) { c.name = "caf\xC3\xA9"; }, "is not allowed"},
         {"name leading dot", [](config& c) { c.name = ".hidden"; }, "starting with a letter or digit"},
         {"name trailing dot", [](config& c) { c.name = "myd."; }, "must not end with '.'"},
+        {"name.service", [](config& c) { c.name = "myd.service"; }, "must not end with \".service\" (systemd's unit is <name>.service); use \"myd\""},
         {"name CON", [](config& c) { c.name = "con"; }, "reserved Windows device name"},
         {"name COM1.x", [](config& c) { c.name = "COM1.svc"; }, "reserved Windows device name"},
         {"name console is fine", [](config& c) { c.name = "console"; }, nullptr},
