@@ -272,7 +272,7 @@ void script_backend::control(const config& cfg, const char* verb) {
     if (!r.ok()) {
         const std::string said = output_summary(r);
         // The script's own "did not start …; see syslog" says where; name the identifier.
-        const std::string hint = said.find("see syslog") != std::string::npos
+        const std::string hint = said.find(see_syslog) != std::string::npos
                                      ? fmt::format(" (identifier {})", cfg.name)
                                      : fmt::format(" (its log is in syslog, identifier {})", cfg.name);
         throw error(errc::manager_failed, fmt::format("cannot {} {}: /{} {} exited with {}: {}{}", verb, cfg.name,

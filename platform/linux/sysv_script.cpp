@@ -181,12 +181,13 @@ std::string render_sysv_script(const config& cfg) {
     s += fmt::format("\t\t--notify-await --notify-timeout {} \\\n\t\t--", start_timeout.count());
     const auto argv = service_command_line(cfg);
     for (std::size_t i = 1; i < argv.size(); ++i) s += " \\\n\t\t" + shell_quote(argv[i]);
-    s += "\n"
-         "\t\"$@\" && return 0\n"
-         "\techo \"$NAME: did not start (start-stop-daemon exited with $?); see syslog\" >&2\n"
-         "\tdo_stop >/dev/null 2>&1\n"
-         "\treturn 1\n"
-         "}\n\n";
+    s += fmt::format("\n"
+                     "\t\"$@\" && return 0\n"
+                     "\techo \"$NAME: did not start (start-stop-daemon exited with $?){}\" >&2\n"
+                     "\tdo_stop >/dev/null 2>&1\n"
+                     "\treturn 1\n"
+                     "}}\n\n",
+                     see_syslog);
 
     s += "do_stop() {\n"
          "\tstart-stop-daemon --stop --quiet --oknodo --retry \"$STOP_SCHEDULE\" --pidfile \"$PIDFILE\" --name \"$COMM\"\n"

@@ -22,6 +22,10 @@ inline constexpr std::chrono::seconds start_timeout{60};
 /// After the stop timeout the script sends SIGKILL and waits this long more.
 inline constexpr std::chrono::seconds kill_grace{5};
 
+/// How the script's own "did not start" line ends: it already says where the
+/// log is, so the backend's error adds only the syslog identifier.
+inline constexpr std::string_view see_syslog = "; see syslog";
+
 /// `s` as one POSIX shell word in single quotes: every byte stands for
 /// itself, `'` becomes `'\''`. Empty gives `''`.
 std::string shell_quote(std::string_view s);

@@ -73,18 +73,14 @@ public:
     void install(const config& cfg, install_mode mode) override {
         const std::string text = render_launchd_plist(cfg);
         const auto path = launchd_plist_path(env_, cfg);
-        const bool existed = exists(path);
         installed_job old;
-        if (existed) {
-            old.plist = read_plist(path);
-            refuse_foreign(path, *old.plist);
-        }
-        if (existed && mode == install_mode::fail_if_exists)
+        old.plist = own_plist(path);
+        if (old.plist && mode == install_mode::fail_if_exists)
             throw error(errc::already_installed,
                         fmt::format("{} is already installed ({}): use --force to replace it, or uninstall it first",
                                     cfg.name, path.string()));
 
-        if (existed) {
+        if (old.plist) {
             old.target = loaded_target(cfg);
             old.running = old.target && print(*old.target).state == "running";
         }
@@ -100,7 +96,7 @@ public:
             set_enabled(cfg, enabled);
             // A job replaced with start type disabled stays booted out: launchd
             // would refuse to bootstrap it anyway.
-            if (old.running && enabled) start(cfg);
+            if (old.running && enabled) start_installed(cfg, path);
         } catch (...) {
             try {
                 put_back(cfg, old);
@@ -119,21 +115,7 @@ public:
 
     // The plist must be servicekit's: a wrong --name or launchd.label must
     // not stop, start or remove another program's job.
-    void start(const config& cfg) override {
-        const auto path = require_plist(cfg);
-        if (auto target = loaded_target(cfg)) {
-            if (print(*target).state != "running") kickstart(cfg, *target, false);
-            wait_running(cfg, *target, std::nullopt);
-            return;
-        }
-        if (cfg.start_type != start_type::disabled) set_enabled(cfg, true);
-        const std::string target = bootstrap(cfg, path);
-        // RunAtLoad is false for manual start types: bootstrap only loads it.
-        if (cfg.start_type == start_type::manual || cfg.start_type == start_type::disabled) {
-            if (print(target).state != "running") kickstart(cfg, target, false);
-        }
-        wait_running(cfg, target, std::nullopt);
-    }
+    void start(const config& cfg) override { start_installed(cfg, require_plist(cfg)); }
 
     void stop(const config& cfg) override {
         require_plist(cfg);
@@ -142,10 +124,10 @@ public:
     }
 
     void restart(const config& cfg) override {
-        require_plist(cfg);
+        const auto path = require_plist(cfg);
         const auto target = loaded_target(cfg);
         if (!target) {
-            start(cfg);
+            start_installed(cfg, path);
             return;
         }
         const auto before = print(*target).pid;
@@ -243,12 +225,35 @@ private:
                                     quote_for_message(path.string())));
     }
 
+    // The plist's text when there is one; another program's is refused.
+    std::optional<std::string> own_plist(const std::filesystem::path& path) const {
+        if (!exists(path)) return std::nullopt;
+        auto text = read_plist(path);
+        refuse_foreign(path, text);
+        return text;
+    }
+
     // The installed plist, checked to be servicekit's.
     std::filesystem::path require_plist(const config& cfg) const {
-        const auto path = launchd_plist_path(env_, cfg);
-        if (!exists(path)) throw not_installed(cfg);
-        refuse_foreign(path, read_plist(path));
+        auto path = launchd_plist_path(env_, cfg);
+        if (!own_plist(path)) throw not_installed(cfg);
         return path;
+    }
+
+    // start() once the plist at `path` is known to be servicekit's.
+    void start_installed(const config& cfg, const std::filesystem::path& path) const {
+        if (auto target = loaded_target(cfg)) {
+            if (print(*target).state != "running") kickstart(cfg, *target, false);
+            wait_running(cfg, *target, std::nullopt);
+            return;
+        }
+        if (cfg.start_type != start_type::disabled) set_enabled(cfg, true);
+        const std::string target = bootstrap(cfg, path);
+        // RunAtLoad is false for manual start types: bootstrap only loads it.
+        if (cfg.start_type == start_type::manual || cfg.start_type == start_type::disabled) {
+            if (print(target).state != "running") kickstart(cfg, target, false);
+        }
+        wait_running(cfg, target, std::nullopt);
     }
 
     bool exists(const std::filesystem::path& p) const {

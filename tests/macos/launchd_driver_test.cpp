@@ -153,6 +153,15 @@ void for_each_flavor(const std::function<void(sandbox&)>& body) {
 
 bool pid_alive(long long pid) { return ::kill(static_cast<pid_t>(pid), 0) == 0; }
 
+// Each verb (a name and a call) must fail with `code` and a message holding `part`.
+using verbs = std::vector<std::pair<std::string, std::function<void()>>>;
+void check_each_throws(errc code, const std::string& part, const verbs& each) {
+    for (const auto& [what, op] : each) {
+        CAPTURE(what);
+        test::check_throws(code, part, op);
+    }
+}
+
 }  // namespace
 
 TEST_CASE("install writes the plist atomically, 0644 root:wheel, and enables the label") {
@@ -248,16 +257,13 @@ TEST_CASE("another program's job under the same label is never touched") {
     REQUIRE_FALSE(s.loaded_program(c).empty());
     const auto calls_before = s.calls().size();
 
-    for (const auto& [what, op] : std::vector<std::pair<std::string, std::function<void()>>>{
-             {"install", [&] { s.b().install(c, install_mode::fail_if_exists); }},
-             {"install --force", [&] { s.b().install(c, install_mode::replace); }},
-             {"uninstall", [&] { s.b().uninstall(c); }},
-             {"start", [&] { s.b().start(c); }},
-             {"stop", [&] { s.b().stop(c); }},
-             {"restart", [&] { s.b().restart(c); }}}) {
-        CAPTURE(what);
-        test::check_throws(errc::already_installed, "not written by servicekit", op);
-    }
+    check_each_throws(errc::already_installed, "not written by servicekit",
+                      {{"install", [&] { s.b().install(c, install_mode::fail_if_exists); }},
+                       {"install --force", [&] { s.b().install(c, install_mode::replace); }},
+                       {"uninstall", [&] { s.b().uninstall(c); }},
+                       {"start", [&] { s.b().start(c); }},
+                       {"stop", [&] { s.b().stop(c); }},
+                       {"restart", [&] { s.b().restart(c); }}});
     CHECK(test::read_all(p) == text);
     CHECK_FALSE(s.loaded_program(c).empty());
     // Nothing but the reads above.
@@ -274,14 +280,11 @@ TEST_CASE("without its plist, a loaded label is not servicekit's to stop or remo
     const auto copy = s.state() / "elsewhere.plist";
     fs::copy_file(s.plist(c), copy);
     fs::remove(s.plist(c));
-    for (const auto& [what, op] : std::vector<std::pair<std::string, std::function<void()>>>{
-             {"uninstall", [&] { s.b().uninstall(c); }},
-             {"stop", [&] { s.b().stop(c); }},
-             {"restart", [&] { s.b().restart(c); }},
-             {"start", [&] { s.b().start(c); }}}) {
-        CAPTURE(what);
-        test::check_throws(errc::not_installed, "install", op);
-    }
+    check_each_throws(errc::not_installed, "install",
+                      {{"uninstall", [&] { s.b().uninstall(c); }},
+                       {"stop", [&] { s.b().stop(c); }},
+                       {"restart", [&] { s.b().restart(c); }},
+                       {"start", [&] { s.b().start(c); }}});
     CHECK(s.count("bootout") == 0);
     CHECK(s.b().query(c).state == status::running);
 }

@@ -52,6 +52,11 @@ def fail(msg):
 FIELDS = ("name", "description", "display_name", "working_directory", "user", "group")
 
 
+def working_directory(fields):
+    """The directory every renderer writes: the configured one, else '/'."""
+    return fields["working_directory"] or "/"
+
+
 def read_list(path):
     data = open(path, "rb").read()
     return [w.decode("utf-8") for w in data.split(b"\0")[:-1]]
@@ -132,7 +137,7 @@ def check_launchd(rendered):
             problems.append(f"EnvironmentVariables {d.get('EnvironmentVariables')!r} != {want_env!r}")
         if d.get("Label") != f"org.servicekit.pt{i}":
             problems.append(f"Label {d.get('Label')!r}")
-        for key, want in (("WorkingDirectory", fields["working_directory"] or "/"),
+        for key, want in (("WorkingDirectory", working_directory(fields)),
                           ("UserName", fields["user"] or None), ("GroupName", fields["group"] or None)):
             if d.get(key) != want:
                 problems.append(f"{key} {d.get(key)!r} != {want!r}")
@@ -189,7 +194,7 @@ def normal_directory(path):
 def expected_unit_properties(fields):
     """What `systemctl show` must give back for the configured fields."""
     return {"Description": fields["description"] or fields["display_name"] or fields["name"],
-            "WorkingDirectory": normal_directory(fields["working_directory"] or "/"),
+            "WorkingDirectory": normal_directory(working_directory(fields)),
             "User": fields["user"], "Group": fields["group"]}
 
 
@@ -234,6 +239,12 @@ STRICT_ACCOUNT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,30}|[0-9]+")
 RELAXED_WARNING = re.compile(r"Accepting user/group name '(.*)', which does not match strict user/group name rules\.")
 
 
+def relaxed_name_note(line, relaxed):
+    """True when `line` is systemd's note on one of the `relaxed` names."""
+    m = RELAXED_WARNING.fullmatch(line)
+    return m is not None and m.group(1) in relaxed
+
+
 def check_systemd_verify(rendered, work):
     if shutil.which("systemd-analyze") is None:
         print("skipped: systemd-analyze is not installed")
@@ -252,8 +263,7 @@ def check_systemd_verify(rendered, work):
         batch = paths[start:start + 400]
         r = subprocess.run(["systemd-analyze", "verify", "--man=no", *batch], capture_output=True, text=True)
         said = "\n".join(line for line in (r.stdout + r.stderr).strip().split("\n")
-                         if line and not (RELAXED_WARNING.fullmatch(line) and
-                                          RELAXED_WARNING.fullmatch(line).group(1) in relaxed))
+                         if line and not relaxed_name_note(line, relaxed))
         if r.returncode != 0 or said:
             bad += fail(f"systemd-analyze verify on cases {start}..: exit {r.returncode}\n{said[:3000]}")
     return bad
@@ -344,7 +354,7 @@ def check_sysv(rendered, work):
             bad += fail(f"case {i}: environment {sorted(got_env)!r} != {sorted(env)!r}")
         options = open(record + ".options", encoding="utf-8").read().split("\n")[:-1]
         user, group = fields["user"], fields["group"]
-        want = [f"chdir={fields['working_directory'] or '/'}"]
+        want = [f"chdir={working_directory(fields)}"]
         if user:
             want.append(f"chuid={user}:{group}" if group else f"chuid={user}")
         elif group:
