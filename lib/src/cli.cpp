@@ -57,6 +57,10 @@ constexpr std::array<verb_info, 8> verbs{{
     {"print-config", "print what install would write, change nothing"},
 }};
 
+bool is_verb(std::string_view word) {
+    return std::any_of(verbs.begin(), verbs.end(), [&](const verb_info& v) { return v.name == word; });
+}
+
 class usage_error : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -208,7 +212,7 @@ void parse_options(const std::vector<std::string>& args, invocation& inv) {
     if (vm.count("command")) {
         const auto& words = vm["command"].as<std::vector<std::string>>();
         inv.verb = words.front();
-        if (std::none_of(verbs.begin(), verbs.end(), [&](const verb_info& v) { return v.name == inv.verb; }))
+        if (!is_verb(inv.verb))
             throw usage_error(fmt::format("unknown command '{}'", shown_option(inv.verb)));
         if (words.size() > 1)
             throw usage_error(fmt::format("unexpected argument '{}' (service arguments go after '--')", shown_option(words[1])));
@@ -384,7 +388,18 @@ int cli_main(int argc, char** argv, config cfg, service& svc) {
         }
         return written(ok, who);
     } catch (const error& e) {
-        std::fprintf(stderr, "%s: %s\n", who.c_str(), e.what());
+        // A hint names the command to type, with the options that chose this
+        // instance: `install --force` after `web --name web2 --user install`
+        // reads `web install --force --name web2 --user`. Not for a bad
+        // configuration, whose --name may be the problem.
+        std::string message = e.what();
+        if (e.reason() != errc::invalid_config) {
+            std::string options;
+            if (inv.name) options += " --name " + *inv.name;
+            if (inv.user) options += " --user";
+            message = detail::spell_out_commands(message, prog, options, is_verb);
+        }
+        std::fprintf(stderr, "%s: %s\n", who.c_str(), message.c_str());
         // status keeps 3 and 4 for its states: its other failures are 1.
         if (verb == "status" && e.reason() != errc::invalid_config) return failure;
         return exit_code_for(e.reason());

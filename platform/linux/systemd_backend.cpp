@@ -245,7 +245,7 @@ private:
         const auto path = unit_path(cfg);
         refuse_link(path);
         if (file_type(path) == 0)
-            throw error(errc::not_installed, fmt::format("{} is not installed (no {})", unit_name(cfg), path.string()));
+            throw error(errc::not_installed, fmt::format("{} is not installed (no {}): run `install` first", unit_name(cfg), path.string()));
         if (const auto text = read_file(path)) refuse_foreign(cfg, path, *text);
         return path;
     }

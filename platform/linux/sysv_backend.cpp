@@ -204,7 +204,7 @@ command_result script_backend::run_script(const config& cfg, const char* verb) c
 
 void script_backend::require_installed(const config& cfg, const char* verb) const {
     if (file_type(script(cfg)) == 0)
-        throw error(errc::not_installed, fmt::format("cannot {} {}: it is not installed (no /{}); run install first",
+        throw error(errc::not_installed, fmt::format("cannot {} {}: it is not installed (no /{}); run `install` first",
                                                      verb, cfg.name, script_path(cfg)));
     if (const auto text = read_file(script(cfg))) refuse_foreign(cfg, verb, *text);
 }
@@ -238,7 +238,7 @@ void script_backend::install(const config& cfg, install_mode mode) {
     if (before.script) refuse_foreign(cfg, "install", *before.script);
     if (before.script && mode == install_mode::fail_if_exists)
         throw error(errc::already_installed,
-                    fmt::format("{} is already installed (/{}): use install --force to replace it, or uninstall it first",
+                    fmt::format("{} is already installed (/{}): use `install --force` to replace it, or `uninstall` it first",
                                 cfg.name, script_path(cfg)));
     const bool was_running = before.script && query(cfg).state == status::running;
     if (was_running) stop(cfg);

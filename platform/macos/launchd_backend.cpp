@@ -77,7 +77,7 @@ public:
         old.plist = own_plist(path);
         if (old.plist && mode == install_mode::fail_if_exists)
             throw error(errc::already_installed,
-                        fmt::format("{} is already installed ({}): use --force to replace it, or uninstall it first",
+                        fmt::format("{} is already installed ({}): use `install --force` to replace it, or `uninstall` it first",
                                     cfg.name, path.string()));
 
         if (old.plist) {
@@ -315,7 +315,7 @@ private:
             case rc_disabled:
                 throw error(errc::manager_failed,
                             fmt::format("`launchctl {}`: {}: the label is disabled (start type disabled?); "
-                                        "install again with another start type",
+                                        "change its start type (`install --force`)",
                                         cmd, said));
             case rc_bad_ownership:
                 throw error(errc::manager_failed,

@@ -43,7 +43,7 @@ constexpr std::string_view event_log_hint = "see Event Viewer (Windows Logs > Ap
                                     cfg.name, sys));
         case ERROR_SERVICE_DOES_NOT_EXIST:
             throw error(errc::not_installed,
-                        fmt::format("cannot {} service {}: it is not installed; install it first", what, cfg.name));
+                        fmt::format("cannot {} service {}: it is not installed; run `install` first", what, cfg.name));
         case ERROR_SERVICE_EXISTS:
             throw error(errc::already_installed,
                         fmt::format("cannot {} service {}: it is already installed; use `install --force` to replace "
@@ -58,17 +58,17 @@ constexpr std::string_view event_log_hint = "see Event Viewer (Windows Logs > Ap
                                     "open (Services, Event Viewer) or reboot, then try again", what, cfg.name));
         case ERROR_SERVICE_ALREADY_RUNNING:
             throw error(errc::manager_failed,
-                        fmt::format("cannot {} service {}: it is already running; stop it first", what, cfg.name));
+                        fmt::format("cannot {} service {}: it is already running; `stop` it first", what, cfg.name));
         case ERROR_SERVICE_NOT_ACTIVE:
             throw error(errc::manager_failed,
-                        fmt::format("cannot {} service {}: it is not running; start it first", what, cfg.name));
+                        fmt::format("cannot {} service {}: it is not running; `start` it first", what, cfg.name));
         case ERROR_SERVICE_REQUEST_TIMEOUT:
             throw error(errc::timeout,
                         fmt::format("cannot {} service {}: it did not respond to the Service Control Manager in time; {}",
                                     what, cfg.name, fmt::format(fmt::runtime(event_log_hint), cfg.name)));
         case ERROR_SERVICE_DISABLED:
             throw error(errc::manager_failed,
-                        fmt::format("cannot {} service {}: it is disabled; change its start type (install --force)",
+                        fmt::format("cannot {} service {}: it is disabled; change its start type (`install --force`)",
                                     what, cfg.name));
         case ERROR_SERVICE_LOGON_FAILED:
         case ERROR_INVALID_SERVICE_ACCOUNT:

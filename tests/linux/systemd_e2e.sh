@@ -212,6 +212,9 @@ bad-input)
     sum=$(in_sb sha256sum "$unit")
     expect 1 "second install" svc install -- second
     [[ $said == *"already installed"* ]] || fail "message: $said"
+    # The hint is the command to type for this instance: --name and --user kept.
+    force="\`${probe##*/} install --force --name $name${scope:+ ${scope[*]}}\`"
+    [[ $said == *"use $force to replace it"* ]] || fail "hint without this instance's options: $said"
     [ "$(in_sb sha256sum "$unit")" = "$sum" ] || fail "the second install changed the unit"
     expect 0 "uninstall" svc uninstall
 

@@ -212,7 +212,7 @@ TEST_CASE("sysv driver: uninstall") {
         CHECK_FALSE(fs::exists(f.script()));
         CHECK_FALSE(fs::exists(f.pid_file()));
         CHECK(f.links().empty());
-        test::check_throws(errc::not_installed, "run install first", [&] { f.backend.uninstall(f.cfg); });
+        test::check_throws(errc::not_installed, "run `install` first", [&] { f.backend.uninstall(f.cfg); });
     }
     SUBCASE("another daemon's pid file of the same name is not touched") {
         std::ofstream(f.dir.path / "run/myd.pid") << "456\n";

@@ -104,6 +104,8 @@ else
 fi
 expect_exit 1 "install twice is already_installed" "$probe" --name "$name" install -- x
 grep -q "already installed" /run/last.out || fail "install twice: $(cat /run/last.out)"
+grep -qF "use \`sysv_probe install --force --name $name\` to replace it" /run/last.out ||
+    fail "install twice: the hint lacks this instance's --name: $(cat /run/last.out)"
 expect_exit 3 "status before start is 3" "$probe" --name "$name" status
 
 # --- start: the records are written before start() returns, so they exist now

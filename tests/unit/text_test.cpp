@@ -31,3 +31,18 @@ TEST_CASE("quote_for_message shows control characters and shortens") {
     CHECK(quote_for_message("\x01") == "\"\\x01\"");
     CHECK(quote_for_message(std::string(100, 'x')).find("100 bytes in all") != std::string::npos);
 }
+
+TEST_CASE("spell_out_commands writes out the commands a message suggests, for this instance") {
+    const auto verb = [](std::string_view w) { return w == "install" || w == "uninstall"; };
+    CHECK(spell_out_commands("x: use `install --force` to replace it, or `uninstall` it first", "app",
+                             " --name web --user", verb) ==
+          "x: use `app install --force --name web --user` to replace it, or `app uninstall --name web --user` it first");
+    CHECK(spell_out_commands("run `install` first", "app", "", verb) == "run `app install` first");
+    // Backticked text that is not a command of the program stays as it is.
+    CHECK(spell_out_commands("`launchctl bootstrap system x`: refused", "app", " --user", verb) ==
+          "`launchctl bootstrap system x`: refused");
+    CHECK(spell_out_commands("`installer` and `` and `install", "app", " --user", verb) ==
+          "`installer` and `` and `install");
+    CHECK(spell_out_commands("no hint here", "app", " --user", verb) == "no hint here");
+    CHECK(spell_out_commands("", "app", "", verb).empty());
+}

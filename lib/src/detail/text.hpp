@@ -29,6 +29,35 @@ inline std::string printable_or(const std::string& s, const std::string& fallbac
     return printable ? s : fallback;
 }
 
+/// `message` with each command it suggests written out for the command line
+/// that got it. The backends name a command by its verb in backticks
+/// (`install --force`, `uninstall`); servicekit::cli knows what chose the
+/// instance, and a hint without it would act on another service. Every
+/// backticked span whose first word `is_verb` accepts becomes
+/// `<program> <span><options>`, e.g. `web install --force --name web2 --user`;
+/// any other backticked text (`launchctl bootstrap …`) and an unpaired
+/// backtick stay as they are. Inline for the same reason as printable_or.
+template <class IsVerb>
+std::string spell_out_commands(std::string_view message, std::string_view program, std::string_view options,
+                               IsVerb is_verb) {
+    std::string out;
+    std::size_t pos = 0;
+    for (;;) {
+        const auto open = message.find('`', pos);
+        const auto close = open == std::string_view::npos ? open : message.find('`', open + 1);
+        if (close == std::string_view::npos) return out.append(message.substr(pos));
+        const auto command = message.substr(open + 1, close - open - 1);
+        out.append(message.substr(pos, open + 1 - pos));
+        if (is_verb(command.substr(0, command.find(' ')))) {
+            out.append(program).append(" ").append(command).append(options);
+        } else {
+            out.append(command);
+        }
+        out += '`';
+        pos = close + 1;
+    }
+}
+
 /// s quoted for messages: "abc", with control characters and non-printing
 /// bytes shown as \n, \x01…; long values shortened.
 std::string quote_for_message(std::string_view s);
