@@ -20,6 +20,12 @@
 #   sandbox; the tmpfiles units are masked. Everything else (/usr …) is the
 #   host's. /proc is the sandbox's own (--mount-proc). The cgroups systemd
 #   creates in the host's hierarchy are removed by `stop`.
+#
+# With SANDBOX_SANITIZER_LOGS=DIR at `start` (made, and shared), every
+# process systemd starts, the system's units and root's user units, writes
+# its sanitizer reports to DIR/asan.PID, DIR/ubsan.PID or DIR/tsan.PID (the
+# *SAN_OPTIONS in effect at `start`, plus log_path): a daemon's report would
+# otherwise end in the sandbox's journal, which vanishes with it.
 set -euo pipefail
 
 cmd=${1:?usage: systemd-sandbox.sh start|exec|user|stop DIR [ARGS…]}
@@ -60,6 +66,16 @@ boot() {   # runs inside the new namespaces, then becomes systemd (PID 1)
     mount --bind "/run/sandbox-share/$i" "$s"
     i=$((i + 1))
   done
+  if [ -n "${SANDBOX_SANITIZER_LOGS:-}" ]; then
+    local conf=$'[Manager]\nDefaultEnvironment=' tool opts
+    for tool in asan ubsan tsan; do
+      opts=${tool^^}_OPTIONS
+      opts=${!opts:-}
+      conf+="\"${tool^^}_OPTIONS=${opts:+$opts:}log_path=$SANDBOX_SANITIZER_LOGS/$tool\" "
+    done
+    mkdir -p /etc/systemd/system.conf.d /etc/systemd/user.conf.d
+    printf '%s\n' "$conf" | tee /etc/systemd/system.conf.d/90-sanitizer-logs.conf > /etc/systemd/user.conf.d/90-sanitizer-logs.conf
+  fi
   mkdir -p /run/systemd/system
   local u
   for u in systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service \
@@ -85,6 +101,12 @@ case $cmd in
       case $s in /run|/run/*) echo "a share cannot be under /run: $s" >&2; exit 2 ;; *:*) echo "a share path cannot contain ':': $s" >&2; exit 2 ;; esac
       shares=${shares:+$shares:}$s
     done
+    if [ -n "${SANDBOX_SANITIZER_LOGS:-}" ]; then   # shared too; any service user may write there
+      mkdir -p "$SANDBOX_SANITIZER_LOGS" && chmod 1777 "$SANDBOX_SANITIZER_LOGS"
+      SANDBOX_SANITIZER_LOGS=$(realpath "$SANDBOX_SANITIZER_LOGS")
+      export SANDBOX_SANITIZER_LOGS
+      shares=${shares:+$shares:}$SANDBOX_SANITIZER_LOGS
+    fi
     export SANDBOX_SHARES=$shares
     # systemd makes cgroups in the host's hierarchy; remember what was there to clean up after
     find /sys/fs/cgroup -mindepth 1 -type d 2>/dev/null | sort > "$dir/cgroups.before" || true
