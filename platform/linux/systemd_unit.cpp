@@ -99,17 +99,13 @@ std::string working_directory(const std::filesystem::path& dir) {
     return verbatim_value("working_directory", s);
 }
 
-constexpr std::array<std::string_view, 11> unit_suffixes{
-    ".service", ".socket", ".device", ".mount", ".automount", ".swap",
-    ".target", ".path", ".timer", ".slice", ".scope"};
-
 }  // namespace
 
 std::string unit_name(const config& cfg) { return cfg.name + ".service"; }
 
 std::string dependency_unit(std::string_view dependency) {
     std::string unit(dependency);
-    if (std::none_of(unit_suffixes.begin(), unit_suffixes.end(), [&](std::string_view suffix) {
+    if (std::none_of(unit_type_suffixes.begin(), unit_type_suffixes.end(), [&](std::string_view suffix) {
             return dependency.size() > suffix.size() && dependency.ends_with(suffix);
         }))
         unit += ".service";

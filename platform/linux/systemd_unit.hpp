@@ -4,6 +4,7 @@
 
 #include <servicekit/config.hpp>
 
+#include <array>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -26,6 +27,11 @@ bool written_by_servicekit(std::string_view head);
 
 /// "<name>.service".
 std::string unit_name(const config& cfg);
+
+/// The suffixes of systemd's unit types, ".service" first.
+inline constexpr std::array<std::string_view, 11> unit_type_suffixes{
+    ".service", ".socket", ".device", ".mount", ".automount", ".swap",
+    ".target", ".path", ".timer", ".slice", ".scope"};
 
 /// A dependency as a unit name: one without a unit-type suffix gets ".service".
 /// Throws errc::invalid_config for a name systemd would drop (longer than 255

@@ -1,4 +1,5 @@
 #include "linux/sysv_script.hpp"
+#include "linux/systemd_unit.hpp"
 
 #include <servicekit/error.hpp>
 
@@ -34,10 +35,6 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 8> facilitie
     {"syslog.target", "$syslog"},
 }};
 
-// Unit types that are not services and have no init-script counterpart.
-constexpr std::array<std::string_view, 10> unit_suffixes{
-    ".target", ".socket", ".mount", ".automount", ".path", ".timer", ".device", ".slice", ".scope", ".swap"};
-
 // A dependency as an LSB header word: a facility, or the name of another
 // init script ("foo.service" and "foo" both mean /etc/init.d/foo).
 std::string lsb_dependency(std::string_view dep) {
@@ -45,7 +42,8 @@ std::string lsb_dependency(std::string_view dep) {
         if (dep == unit) return std::string(facility);
     std::string name(dep);
     if (name.ends_with(".service")) name.resize(name.size() - 8);
-    const bool other_unit = std::any_of(unit_suffixes.begin(), unit_suffixes.end(),
+    // Unit types other than services have no init-script counterpart.
+    const bool other_unit = std::any_of(systemd::unit_type_suffixes.begin() + 1, systemd::unit_type_suffixes.end(),
                                         [&](std::string_view s) { return name.ends_with(s); });
     if (other_unit || name.empty() || name.find_first_of("@:") != std::string::npos)
         throw error(errc::invalid_config,

@@ -134,6 +134,8 @@ TEST_CASE("sysv script: what a script cannot say is rejected") {
     check_rejected(c, "\"dbus.socket\" has no SysV init equivalent");
     c.dependencies = {"multi-user.target"};
     check_rejected(c, "multi-user.target");
+    c.dependencies = {"session-1.scope"};  // every unit type but a service
+    check_rejected(c, "\"session-1.scope\" has no SysV init equivalent");
     c.dependencies = {"getty@tty1.service"};
     check_rejected(c, "getty@tty1.service");
     c.dependencies = {};
