@@ -67,11 +67,10 @@ boot() {   # runs inside the new namespaces, then becomes systemd (PID 1)
     i=$((i + 1))
   done
   if [ -n "${SANDBOX_SANITIZER_LOGS:-}" ]; then
-    local conf=$'[Manager]\nDefaultEnvironment=' tool opts
+    local conf=$'[Manager]\nDefaultEnvironment=' tool var
     for tool in asan ubsan tsan; do
-      opts=${tool^^}_OPTIONS
-      opts=${!opts:-}
-      conf+="\"${tool^^}_OPTIONS=${opts:+$opts:}log_path=$SANDBOX_SANITIZER_LOGS/$tool\" "
+      var=${tool^^}_OPTIONS   # its value now, then where reports go
+      conf+="\"$var=${!var:+${!var}:}log_path=$SANDBOX_SANITIZER_LOGS/$tool\" "
     done
     mkdir -p /etc/systemd/system.conf.d /etc/systemd/user.conf.d
     printf '%s\n' "$conf" | tee /etc/systemd/system.conf.d/90-sanitizer-logs.conf > /etc/systemd/user.conf.d/90-sanitizer-logs.conf
