@@ -12,6 +12,11 @@
 # host's /etc/init.d and /etc/rc?.d are never touched), /dev/log is a socket
 # this test reads, and no systemd is visible (no /run/systemd/system), so the
 # program picks SysV. Every process left over dies with the namespace.
+#
+# With SYSV_E2E_SANITIZER_LOGS=DIR (a sanitizer build; tests/CMakeLists.txt)
+# the installed services write their sanitizer reports to DIR/sysv-<tool>.PID
+# (sysv_probe.cpp; DIR is /run/sanitizer-logs inside), for the test
+# sanitizer_reports to read.
 set -euo pipefail
 
 if [ "${SYSV_E2E_INSIDE:-}" != 1 ]; then
@@ -23,6 +28,11 @@ if [ "${SYSV_E2E_INSIDE:-}" != 1 ]; then
     for tool in unshare start-stop-daemon python3; do
         command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
     done
+    if [ -n "${SYSV_E2E_SANITIZER_LOGS:-}" ]; then   # the daemons run as nobody
+        mkdir -p "$SYSV_E2E_SANITIZER_LOGS" && chmod 1777 "$SYSV_E2E_SANITIZER_LOGS"
+        SYSV_E2E_SANITIZER_LOGS=$(realpath "$SYSV_E2E_SANITIZER_LOGS")
+        export SYSV_E2E_SANITIZER_LOGS
+    fi
     exec env SYSV_E2E_INSIDE=1 unshare --mount --pid --fork --mount-proc --propagation private \
         bash "$0" "$(realpath "$probe_built")"
 fi
@@ -33,8 +43,18 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 ok() { echo "ok: $*"; }
 
 # --- the sandbox (we are PID 1 of a fresh PID namespace with a private mount table)
+[ -z "${SYSV_E2E_SANITIZER_LOGS:-}" ] || exec 9< "$SYSV_E2E_SANITIZER_LOGS"   # held before /tmp is hidden
 mount -t tmpfs -o mode=755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+if [ -n "${SYSV_E2E_SANITIZER_LOGS:-}" ]; then
+    # The daemons run as nobody, who may not reach the build tree (a clone
+    # under /root is mode 0700): they get the folder at a path of their own.
+    # --no-canonicalize: mount would turn the descriptor back into its path.
+    mkdir -p /run/sanitizer-logs
+    mount --no-canonicalize --bind /proc/self/fd/9 /run/sanitizer-logs
+    exec 9<&-
+    export SYSV_PROBE_SANITIZER_LOGS=/run/sanitizer-logs
+fi
 for d in etc dev; do
     mkdir -p "/run/ovl/$d/up" "/run/ovl/$d/work"
     mount -t overlay overlay -o "lowerdir=/$d,upperdir=/run/ovl/$d/up,workdir=/run/ovl/$d/work" "/$d"

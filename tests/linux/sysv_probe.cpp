@@ -7,9 +7,14 @@
 // Its config comes from the installer's environment: SYSV_PROBE_DIR (also the
 // working directory), SYSV_PROBE_USER, SYSV_PROBE_GROUP, and every
 // SYSV_PROBE_ENV_* variable becomes a configured environment variable.
-// SYSV_PROBE_ENV_FAIL makes start() throw.
+// SYSV_PROBE_ENV_FAIL makes start() throw. With SYSV_PROBE_SANITIZER_LOGS=DIR
+// (a sanitizer build), ASAN_, UBSAN_ and TSAN_OPTIONS are configured too, as
+// they are at install plus log_path=DIR/sysv-<tool>: start-stop-daemon
+// --background sends the daemon's stderr to /dev/null, and a report must not
+// be lost there.
 #include <servicekit/cli.hpp>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -81,6 +86,14 @@ int main(int argc, char** argv) {
     }
     if (const char* u = std::getenv("SYSV_PROBE_USER")) cfg.user = u;
     if (const char* g = std::getenv("SYSV_PROBE_GROUP")) cfg.group = g;
+    if (const char* logs = std::getenv("SYSV_PROBE_SANITIZER_LOGS")) {
+        for (const std::string tool : {"asan", "ubsan", "tsan"}) {
+            std::string var = tool + "_OPTIONS";
+            for (char& c : var) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            const char* now = std::getenv(var.c_str());
+            cfg.environment[var] = (now && *now ? std::string(now) + ":" : std::string()) + "log_path=" + logs + "/sysv-" + tool;
+        }
+    }
     constexpr std::string_view prefix = "SYSV_PROBE_ENV_";
     for (char** e = environ; *e; ++e) {
         const std::string_view entry(*e);
