@@ -546,9 +546,15 @@ public:
         stop_and_wait(cfg, s, "stop");
     }
 
+    // One connection for both halves, and errors that name the restart.
     void restart(const config& cfg) override {
-        stop(cfg);
-        start(cfg);
+        check_scope(cfg);
+        const auto manager = open_manager(cfg, SC_MANAGER_CONNECT, "restart");
+        const auto s = open_service(cfg, manager, SERVICE_START | SERVICE_STOP | SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG,
+                                    "restart");
+        refuse_foreign(cfg, query_config(cfg, s), "restart");
+        stop_and_wait(cfg, s, "restart");
+        start_and_wait(cfg, s, "restart");
     }
 
     status_info query(const config& cfg) const override {

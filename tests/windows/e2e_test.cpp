@@ -153,6 +153,17 @@ DWORD state_of(const scm& m) {
     return st.dwCurrentState;
 }
 
+// The service's process id, 0 when it has none.
+DWORD pid_of(const scm& m) {
+    SC_HANDLE s = m.open(SERVICE_QUERY_STATUS);
+    if (!s) return 0;
+    SERVICE_STATUS_PROCESS st{};
+    DWORD needed = 0;
+    const bool ok = ::QueryServiceStatusEx(s, SC_STATUS_PROCESS_INFO, reinterpret_cast<LPBYTE>(&st), sizeof st, &needed);
+    ::CloseServiceHandle(s);
+    return ok ? st.dwProcessId : 0;
+}
+
 bool wait_state(const scm& m, DWORD state) {
     for (auto deadline = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < deadline;) {
         if (state_of(m) == state) return true;
@@ -330,6 +341,7 @@ int wmain(int argc, wchar_t** argv) {
     // Bad input, before anything is installed.
     expect(probe(with_name({"status"})) == 4, "status of a service that is not installed exits 4");
     expect(probe(with_name({"start"})) == 5, "start of a service that is not installed exits 5");
+    expect(probe(with_name({"restart"})) == 5, "restart of a service that is not installed exits 5");
     expect(probe({"install", "--name", "../x"}) == 6, "install --name ../x exits 6");
     expect(probe(with_name({"install", "--user"})) == 3, "install --user exits 3 (not supported)");
     expect(probe({"install", "--name", name, "--", "%SystemRoot%"}) == 6, "an argument the SCM would expand exits 6");
@@ -557,8 +569,13 @@ int wmain(int argc, wchar_t** argv) {
     expect(contains_line(log, "probe stopping gracefully") && contains_line(log, "stopped"),
            "the Event Log shows the graceful stop (\"stopped\")");
 
-    // restart
+    // restart: of the stopped service, it starts it; of the running one, a new process
+    expect(probe(with_name({"restart"})) == 0 && state_of(m) == SERVICE_RUNNING, "restart of a stopped service starts it");
+    const DWORD before_restart = pid_of(m);
     expect(probe(with_name({"restart"})) == 0 && state_of(m) == SERVICE_RUNNING, "restart: RUNNING again");
+    const DWORD after_restart = pid_of(m);
+    expect(before_restart != 0 && after_restart != 0 && after_restart != before_restart,
+           "restart: a new process (" + std::to_string(before_restart) + " -> " + std::to_string(after_restart) + ")");
 
     // uninstall (stops it first)
     expect(probe(with_name({"uninstall"})) == 0, "uninstall of the running service exits 0");
