@@ -692,9 +692,14 @@ private:
 
     // Stops a service unless it is stopped, and waits for SERVICE_STOPPED:
     // run() ends a stop() that overruns the stop timeout itself, so the
-    // bound is that plus time for the process to exit.
+    // bound is that plus time for the process to exit. A service that is
+    // still starting accepts no stop (ERROR_SERVICE_CANNOT_ACCEPT_CTRL):
+    // its start is waited for first, as `start` would.
     static void stop_and_wait(const config& cfg, const sc_handle& s, std::string_view what) {
         auto st = query_status(cfg, s, what);
+        if (st.dwCurrentState == SERVICE_START_PENDING)
+            st = wait_for(cfg, s, SERVICE_RUNNING, SERVICE_STOPPED, std::max<std::chrono::milliseconds>(cfg.stop_timeout, 30s),
+                          what);
         if (st.dwCurrentState == SERVICE_STOPPED) return;
         if (st.dwCurrentState != SERVICE_STOP_PENDING) {
             SERVICE_STATUS ignored{};

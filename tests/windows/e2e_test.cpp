@@ -577,6 +577,21 @@ int wmain(int argc, wchar_t** argv) {
     expect(before_restart != 0 && after_restart != 0 && after_restart != before_restart,
            "restart: a new process (" + std::to_string(before_restart) + " -> " + std::to_string(after_restart) + ")");
 
+    // stop and restart while the service is still starting (START_PENDING,
+    // when it accepts no stop): the start is waited for, then it stops
+    expect(probe(with_name({"stop"})) == 0, "stop before the slow-start checks");
+    expect(probe_with({{L"PROBE_ENVIRONMENT", "PROBE_SLOW_START=1500"}}, force_args) == 0,
+           "install --force with a start() that takes 1.5 s");
+    for (const std::string verb : {"stop", "restart"}) {
+        SC_HANDLE h = m.open(SERVICE_START);
+        expect(h != nullptr && ::StartServiceW(h, 0, nullptr), "StartService of the slow service (before " + verb + ")");
+        if (h) ::CloseServiceHandle(h);
+        expect(state_of(m) == SERVICE_START_PENDING, "it is START_PENDING");
+        const DWORD want = verb == "stop" ? SERVICE_STOPPED : SERVICE_RUNNING;
+        expect(probe(with_name({verb})) == 0 && state_of(m) == want, verb + " during START_PENDING exits 0");
+        if (verb == "restart") expect(probe(with_name({"stop"})) == 0, "stop after the restart");
+    }
+
     // uninstall (stops it first)
     expect(probe(with_name({"uninstall"})) == 0, "uninstall of the running service exits 0");
     SC_HANDLE gone = m.open(SERVICE_QUERY_STATUS);

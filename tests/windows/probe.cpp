@@ -11,7 +11,8 @@
 // For the install tests: PROBE_START_TYPE (automatic, delayed, manual,
 // disabled) overrides the start type, PROBE_DESCRIPTION the description,
 // PROBE_EXECUTABLE the executable the service runs, and PROBE_ENVIRONMENT
-// (NAME=value) sets one variable of the service's environment.
+// (NAME=value) sets one variable of the service's environment. A service
+// whose environment has PROBE_SLOW_START=<ms> takes that long in start().
 #include <servicekit/cli.hpp>
 
 #include <cstdlib>
@@ -57,6 +58,7 @@ std::string current_directory() {
 class probe final : public servicekit::service {
 public:
     void start(servicekit::context& ctx) override {
+        if (const char* ms = std::getenv("PROBE_SLOW_START")) std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(ms)));
         record_ = ctx.cfg().executable.parent_path() / ("record-" + ctx.cfg().name + ".txt");
         std::string text = std::string("start interactive=") + (ctx.interactive() ? "1" : "0") + "\n";
         text += "cwd " + escape(current_directory()) + "\n";
