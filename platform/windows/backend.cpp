@@ -530,29 +530,13 @@ public:
                                 cfg.name));
     }
 
-    void start(const config& cfg) override {
-        check_scope(cfg);
-        const auto manager = open_manager(cfg, SC_MANAGER_CONNECT, "start");
-        const auto s = open_service(cfg, manager, SERVICE_START | SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG, "start");
-        refuse_foreign(cfg, query_config(cfg, s), "start");
-        start_and_wait(cfg, s, "start");
-    }
+    void start(const config& cfg) override { start_and_wait(cfg, open_own(cfg, SERVICE_START, "start"), "start"); }
 
-    void stop(const config& cfg) override {
-        check_scope(cfg);
-        const auto manager = open_manager(cfg, SC_MANAGER_CONNECT, "stop");
-        const auto s = open_service(cfg, manager, SERVICE_STOP | SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG, "stop");
-        refuse_foreign(cfg, query_config(cfg, s), "stop");
-        stop_and_wait(cfg, s, "stop");
-    }
+    void stop(const config& cfg) override { stop_and_wait(cfg, open_own(cfg, SERVICE_STOP, "stop"), "stop"); }
 
     // One connection for both halves, and errors that name the restart.
     void restart(const config& cfg) override {
-        check_scope(cfg);
-        const auto manager = open_manager(cfg, SC_MANAGER_CONNECT, "restart");
-        const auto s = open_service(cfg, manager, SERVICE_START | SERVICE_STOP | SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG,
-                                    "restart");
-        refuse_foreign(cfg, query_config(cfg, s), "restart");
+        const auto s = open_own(cfg, SERVICE_START | SERVICE_STOP, "restart");
         stop_and_wait(cfg, s, "restart");
         start_and_wait(cfg, s, "restart");
     }
@@ -672,6 +656,23 @@ private:
 
     // StartServiceW and the wait for SERVICE_RUNNING; a running service is
     // left as it is.
+    // The installed service, opened with `access` (and the right to query it),
+    // once it is known to be servicekit's: a wrong --name must not control
+    // another program's service.
+    static sc_handle open_own(const config& cfg, DWORD access, std::string_view what) {
+        check_scope(cfg);
+        const auto manager = open_manager(cfg, SC_MANAGER_CONNECT, what);
+        auto s = open_service(cfg, manager, access | SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG, what);
+        refuse_foreign(cfg, query_config(cfg, s), what);
+        return s;
+    }
+
+    // How long a start may take: the SCM's own limit, or the stop timeout
+    // when that is longer.
+    static std::chrono::milliseconds start_bound(const config& cfg) {
+        return std::max<std::chrono::milliseconds>(cfg.stop_timeout, 30s);
+    }
+
     static void start_and_wait(const config& cfg, const sc_handle& s, std::string_view what) {
         if (!::StartServiceW(s.get(), 0, nullptr)) {
             const DWORD err = ::GetLastError();
@@ -679,8 +680,7 @@ private:
             const DWORD state = query_status(cfg, s, what).dwCurrentState;
             if (state == SERVICE_RUNNING || state == SERVICE_PAUSED) return;  // started already: done
         }
-        const auto st = wait_for(cfg, s, SERVICE_RUNNING, SERVICE_STOPPED,
-                                 std::max<std::chrono::milliseconds>(cfg.stop_timeout, 30s), what);
+        const auto st = wait_for(cfg, s, SERVICE_RUNNING, SERVICE_STOPPED, start_bound(cfg), what);
         if (st.dwCurrentState == SERVICE_RUNNING || st.dwCurrentState == SERVICE_PAUSED) return;
         const auto why = exit_detail(st);
         throw error(errc::manager_failed,
@@ -698,8 +698,7 @@ private:
     static void stop_and_wait(const config& cfg, const sc_handle& s, std::string_view what) {
         auto st = query_status(cfg, s, what);
         if (st.dwCurrentState == SERVICE_START_PENDING)
-            st = wait_for(cfg, s, SERVICE_RUNNING, SERVICE_STOPPED, std::max<std::chrono::milliseconds>(cfg.stop_timeout, 30s),
-                          what);
+            st = wait_for(cfg, s, SERVICE_RUNNING, SERVICE_STOPPED, start_bound(cfg), what);
         if (st.dwCurrentState == SERVICE_STOPPED) return;
         if (st.dwCurrentState != SERVICE_STOP_PENDING) {
             SERVICE_STATUS ignored{};

@@ -14,13 +14,13 @@
 // be lost there.
 #include <servicekit/cli.hpp>
 
-#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -87,10 +87,9 @@ int main(int argc, char** argv) {
     if (const char* u = std::getenv("SYSV_PROBE_USER")) cfg.user = u;
     if (const char* g = std::getenv("SYSV_PROBE_GROUP")) cfg.group = g;
     if (const char* logs = std::getenv("SYSV_PROBE_SANITIZER_LOGS")) {
-        for (const std::string tool : {"asan", "ubsan", "tsan"}) {
-            std::string var = tool + "_OPTIONS";
-            for (char& c : var) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-            const char* now = std::getenv(var.c_str());
+        using option = std::pair<const char*, const char*>;  // variable, the report's name
+        for (const auto& [var, tool] : {option{"ASAN_OPTIONS", "asan"}, option{"UBSAN_OPTIONS", "ubsan"}, option{"TSAN_OPTIONS", "tsan"}}) {
+            const char* now = std::getenv(var);
             cfg.environment[var] = (now && *now ? std::string(now) + ":" : std::string()) + "log_path=" + logs + "/sysv-" + tool;
         }
     }

@@ -144,25 +144,19 @@ struct scm {
     SC_HANDLE open(DWORD access) const { return ::OpenServiceW(manager, widen(name).c_str(), access); }
 };
 
-DWORD state_of(const scm& m) {
+// What the SCM says of the service; all zero when it is not installed.
+SERVICE_STATUS_PROCESS status_of(const scm& m) {
+    SERVICE_STATUS_PROCESS st{};
     SC_HANDLE s = m.open(SERVICE_QUERY_STATUS);
-    if (!s) return 0;
-    SERVICE_STATUS st{};
-    ::QueryServiceStatus(s, &st);
+    if (!s) return st;
+    DWORD needed = 0;
+    if (!::QueryServiceStatusEx(s, SC_STATUS_PROCESS_INFO, reinterpret_cast<LPBYTE>(&st), sizeof st, &needed)) st = {};
     ::CloseServiceHandle(s);
-    return st.dwCurrentState;
+    return st;
 }
 
-// The service's process id, 0 when it has none.
-DWORD pid_of(const scm& m) {
-    SC_HANDLE s = m.open(SERVICE_QUERY_STATUS);
-    if (!s) return 0;
-    SERVICE_STATUS_PROCESS st{};
-    DWORD needed = 0;
-    const bool ok = ::QueryServiceStatusEx(s, SC_STATUS_PROCESS_INFO, reinterpret_cast<LPBYTE>(&st), sizeof st, &needed);
-    ::CloseServiceHandle(s);
-    return ok ? st.dwProcessId : 0;
-}
+DWORD state_of(const scm& m) { return status_of(m).dwCurrentState; }
+DWORD pid_of(const scm& m) { return status_of(m).dwProcessId; }  // 0 when it has no process
 
 bool wait_state(const scm& m, DWORD state) {
     for (auto deadline = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < deadline;) {
