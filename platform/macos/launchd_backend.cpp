@@ -83,6 +83,7 @@ public:
         if (old.plist) {
             old.target = loaded_target(cfg);
             old.running = old.target && print(*old.target).state == "running";
+            if (old.target) old.disabled = label_disabled(cfg, *old.target);
         }
         for (const auto* p : {&cfg.launchd.standard_out_path, &cfg.launchd.standard_error_path})
             if (!p->empty()) make_log_directory(cfg, *p);
@@ -192,13 +193,17 @@ private:
         std::optional<std::string> plist;   // the file's text; none when there was no file
         std::optional<std::string> target;  // where the job was loaded, if it was
         bool running = false;
+        std::optional<bool> disabled;  // of a loaded job: its label disabled meanwhile (`launchctl disable`)
     };
 
     // Undoes a failed install. What is loaded now is the new definition or
     // the old one still stopping; either must go before the old plist is
-    // bootstrapped. A loaded job's label was enabled (launchd does not
-    // bootstrap a disabled one); otherwise install's last step was the
-    // enable/disable that failed, so the label is as it was.
+    // bootstrapped. A loaded job's label was enabled when launchd loaded it
+    // (it bootstraps no disabled one), but may have been disabled since,
+    // which keeps the job loaded and only stops the next load: the label is
+    // enabled to bootstrap the job and then disabled again. A job that was
+    // not loaded: install's last step was the enable/disable that failed, so
+    // the label is as it was.
     void put_back(const config& cfg, const installed_job& old) const {
         const auto path = launchd_plist_path(env_, cfg);
         if (old.target)
@@ -208,9 +213,21 @@ private:
         if (!old.target) return;
         set_enabled(cfg, true);
         const std::string target = bootstrap(cfg, path);
-        if (!old.running) return;
-        kickstart(cfg, target, false);  // no-op when RunAtLoad already started it
-        wait_running(cfg, target, std::nullopt);
+        if (old.running) {
+            kickstart(cfg, target, false);  // no-op when RunAtLoad already started it
+            wait_running(cfg, target, std::nullopt);
+        }
+        if (old.disabled == true) set_enabled(cfg, false);
+    }
+
+    // Whether the label of the job loaded as `target` (<domain>/<label>) is
+    // disabled, from `launchctl print-disabled <domain>`; nullopt when
+    // launchctl does not say. Only a rollback needs it, so a failed query is
+    // no error.
+    std::optional<bool> label_disabled(const config& cfg, const std::string& target) const {
+        const auto r = launchctl({"print-disabled", target.substr(0, target.rfind('/'))});
+        if (!r.ok()) return std::nullopt;
+        return parse_launchctl_disabled(r.out, launchd_label(cfg));
     }
 
     static error not_installed(const config& cfg) {

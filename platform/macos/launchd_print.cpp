@@ -26,4 +26,35 @@ launchd_print_info parse_launchctl_print(std::string_view out) {
     return info;
 }
 
+std::optional<bool> parse_launchctl_disabled(std::string_view out, std::string_view label) {
+    const auto trim = [](std::string_view s) {
+        while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+        while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+        return s;
+    };
+    bool in_block = false;  // inside `disabled services = {`; other blocks list other things
+    while (!out.empty()) {
+        const auto nl = out.find('\n');
+        std::string_view line = trim(out.substr(0, nl));
+        out = nl == std::string_view::npos ? std::string_view{} : out.substr(nl + 1);
+        if (!in_block) {
+            in_block = line == "disabled services = {";
+            continue;
+        }
+        if (line == "}") break;
+        // "<label>" => value; a label holds no quote, so the first closing one ends it.
+        if (line.size() < label.size() + 2 || line.front() != '"' || line.substr(1, label.size()) != label ||
+            line[label.size() + 1] != '"')
+            continue;
+        line = trim(line.substr(label.size() + 2));
+        if (!line.starts_with("=>")) continue;
+        const auto value = trim(line.substr(2));
+        if (value == "disabled" || value == "true") return true;
+        if (value == "enabled" || value == "false") return false;
+        return std::nullopt;
+    }
+    if (in_block) return false;
+    return std::nullopt;
+}
+
 }  // namespace servicekit::detail

@@ -2,7 +2,7 @@
 """A stand-in for macOS's /bin/launchctl, for testing the launchd backend on Linux.
 
 It implements the modern subcommands servicekit uses (bootstrap, bootout,
-enable, disable, kickstart, print) with launchctl's exit codes and messages,
+enable, disable, kickstart, print, print-disabled) with launchctl's exit codes and messages,
 and runs the jobs for real: each loaded job that runs has a supervisor process
 (the launchd part) that starts ProgramArguments with launchd's minimal
 environment plus XPC_SERVICE_NAME, forwards `bootout` as SIGTERM, sends
@@ -11,13 +11,15 @@ SIGKILL after ExitTimeOut, and applies KeepAlive/ThrottleInterval.
 State lives in the directory $FAKE_LAUNCHCTL_STATE:
   calls.log              one JSON array per invocation (its argv)
   domains/<domain>/<label>.json   a loaded job, with the plist it was bootstrapped from
-  disabled/<domain>/<label>       `launchctl disable` was run
+  disabled/<domain>/<label>       the label's override: "disabled" or "enabled"
+                                  (the last `launchctl disable` / `enable`)
   requests/<domain>/<label>.*     bootout / restart requests to a supervisor
 Behaviour switches (files in the state directory):
   euid          the effective uid to act as (default: the real one)
   no-gui        gui/<uid> domains do not exist (an ssh session)
-  flavor        "newer": 5 for already loaded / disabled / bad ownership
-                (default "older": 37 / 119 / 122)
+  flavor        "newer": 5 for already loaded / disabled / bad ownership,
+                and print-disabled says disabled / enabled
+                (default "older": 37 / 119 / 122, and true / false)
   busy          a number N: the next N bootstraps fail with 5 as if a
                 bootout were still finishing
   race          the next bootstrap finds the job loaded by someone else
@@ -135,6 +137,14 @@ def disabled_path(domain, label):
     return os.path.join(STATE, "disabled", safe(domain), label)
 
 
+def is_disabled(domain, label):
+    try:
+        with open(disabled_path(domain, label)) as f:
+            return f.read() == "disabled"
+    except FileNotFoundError:
+        return False
+
+
 def fail(msg, rc):
     sys.stderr.write(msg + "\n")
     sys.exit(rc)
@@ -215,7 +225,7 @@ def cmd_bootstrap(args):
         race = switch("race") is not None
         if race:
             os.unlink(os.path.join(STATE, "race"))
-        if os.path.exists(disabled_path(domain, label)) and not race:
+        if is_disabled(domain, label) and not race:
             fail(io_error if newer() else "Bootstrap failed: 119: Service is disabled", 5 if newer() else 119)
         e = load(domain, label)
         if e is None:
@@ -261,12 +271,27 @@ def cmd_able(verb, args):
         fail(f"Usage: launchctl {verb} <service-target>", 64)
     domain, label = split_target(args[0])
     check_domain(domain, verb)
+    # launchd keeps an override per label, enabled or disabled, and does not
+    # touch a loaded job: a disabled one stays loaded (and running).
     p = disabled_path(domain, label)
-    if verb == "disable":
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        open(p, "w").close()
-    elif os.path.exists(p):
-        os.unlink(p)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "w") as f:
+        f.write(verb + "d")
+    return 0
+
+
+def cmd_print_disabled(args):
+    if len(args) != 1:
+        fail("Usage: launchctl print-disabled <domain-target>", 64)
+    domain = args[0]
+    check_domain(domain, "print")
+    d = os.path.dirname(disabled_path(domain, "x"))
+    labels = sorted(os.listdir(d)) if os.path.isdir(d) else []
+    words = ("disabled", "enabled") if newer() else ("true", "false")
+    out = ["\tdisabled services = {"]
+    out += [f'\t\t"{label}" => {words[0] if is_disabled(domain, label) else words[1]}' for label in labels]
+    out += ["\t}", "", "\tlogin item associations = {", "\t}"]
+    sys.stdout.write("\n".join(out) + "\n")
     return 0
 
 
@@ -455,6 +480,8 @@ def main(argv):
         return cmd_kickstart(args)
     if verb == "print":
         return cmd_print(args)
+    if verb == "print-disabled":
+        return cmd_print_disabled(args)
     if verb in ("load", "unload", "start", "stop", "list", "submit", "remove"):
         # The real legacy subcommands exit 0 even when they fail; this fake
         # refuses them so that a test notices when they are used.

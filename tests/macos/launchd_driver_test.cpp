@@ -103,7 +103,10 @@ public:
         return out;
     }
     // Whether `launchctl disable` marked the label (and no enable since).
-    bool disabled(const config& c) const { return fs::exists(dir_ / "state/disabled/system" / launchd_label(c)); }
+    // The label's override, as the fake keeps it: "disabled" or "enabled".
+    bool disabled(const config& c) const {
+        return test::read_all(dir_ / "state/disabled/system" / launchd_label(c)) == "disabled";
+    }
 
     // argv[0] of the definition launchd loaded for c; empty when it is not loaded.
     std::string loaded_program(const config& c) const {
@@ -143,7 +146,7 @@ private:
 // Runs body in a fresh sandbox per launchctl generation: "older" answers
 // 37/119/122, "newer" answers 5 for all of them.
 void for_each_flavor(const std::function<void(sandbox&)>& body) {
-    for (const char* flavor : {"older", "newer"}) {
+    for (const std::string flavor : {"older", "newer"}) {
         CAPTURE(flavor);
         sandbox s;
         s.set("flavor", flavor);
@@ -416,6 +419,28 @@ TEST_CASE("install --force whose new job does not stay up puts the old job back,
         CHECK_FALSE(s.disabled(c));
         CHECK(s.count("bootout system/org.servicekit.job") == 2);  // the old job, then the new one
     }
+}
+
+TEST_CASE("install --force that fails puts back a label disabled while its job ran") {
+    // `launchctl disable` keeps a loaded job loaded; only the next load is refused.
+    for_each_flavor([](sandbox& s) {
+        auto env = s.env();
+        env.start_wait = 1s;
+        auto b = detail::make_launchd_backend(env);
+        auto c = s.service();
+        b->install(c, install_mode::fail_if_exists);
+        b->start(c);
+        REQUIRE(detail::run_command({FAKE_LAUNCHCTL, "disable", "system/" + launchd_label(c)}).exit_code == 0);
+        REQUIRE(s.disabled(c));
+
+        auto broken = c;
+        broken.executable = "/nonexistent/bin/job";
+        test::check_throws(errc::timeout, "did not reach running", [&] { b->install(broken, install_mode::replace); });
+        CHECK(s.loaded_program(c) == JOB_SCRIPT);
+        CHECK(b->query(c).state == status::running);
+        CHECK(s.disabled(c));
+        CHECK(s.count("print-disabled system") == 1);
+    });
 }
 
 TEST_CASE("install --force that fails to disable the label puts the running job back") {

@@ -39,3 +39,31 @@ TEST_CASE("launchctl print: not running, no pid, odd lines") {
     CHECK(info.state.empty());
     CHECK_FALSE(info.pid.has_value());
 }
+
+using servicekit::detail::parse_launchctl_disabled;
+
+TEST_CASE("launchctl print-disabled: both spellings, only the label's own line in its block") {
+    const std::string newer =
+        "\tdisabled services = {\n"
+        "\t\t\"com.example.myd.helper\" => disabled\n"
+        "\t\t\"com.example.myd\" => enabled\n"
+        "\t\t\"com.example.off\" => disabled\n"
+        "\t}\n"
+        "\n"
+        "\tlogin item associations = {\n"
+        "\t\t\"com.example.other\" => com.example.myd\n"
+        "\t}\n";
+    CHECK(parse_launchctl_disabled(newer, "com.example.myd") == false);
+    CHECK(parse_launchctl_disabled(newer, "com.example.off") == true);
+    CHECK(parse_launchctl_disabled(newer, "com.example.myd.helper") == true);
+    CHECK(parse_launchctl_disabled(newer, "com.example") == false);  // no override: enabled
+    CHECK(parse_launchctl_disabled(newer, "com.example.other") == false);  // another block
+
+    const std::string older = "disabled services = {\r\n\t\"a.b\" => true\r\n\t\"c.d\" => false\r\n}\r\n";
+    CHECK(parse_launchctl_disabled(older, "a.b") == true);
+    CHECK(parse_launchctl_disabled(older, "c.d") == false);
+
+    CHECK_FALSE(parse_launchctl_disabled("disabled services = {\n\"a.b\" => maybe\n}\n", "a.b").has_value());
+    CHECK_FALSE(parse_launchctl_disabled("", "a.b").has_value());
+    CHECK_FALSE(parse_launchctl_disabled("\"a.b\" => disabled\n", "a.b").has_value());  // no block
+}
