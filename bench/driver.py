@@ -7,6 +7,7 @@ Everything that needs systemd runs in a private, sandboxed systemd
 import argparse
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -22,9 +23,13 @@ NICE = ["nice", "-n", "-10"]
 
 
 class Bench:
-    def __init__(self, build, static_build, reps, deadline):
+    def __init__(self, build, static_build, reps, deadline, seed):
         self.build = build
         self.reps = reps
+        # Each repetition runs the programs in a new order: in a fixed one,
+        # each would always follow the same program (and its traces in the
+        # caches), a bias the medians would keep.
+        self.rng = random.Random(seed)
         self.deadline = deadline
         self.sandbox = os.path.join(build, "sandbox")
         self.out = os.path.join(build, "results")
@@ -57,6 +62,11 @@ class Bench:
 
     def inside(self, argv, timeout=30, check=True):
         return self.run([os.path.join(HERE, "sandbox.sh"), "exec", self.sandbox] + argv, timeout, check)
+
+    def shuffled(self, items):
+        items = list(items)
+        self.rng.shuffle(items)
+        return items
 
     def add(self, metric, variant, value):
         self.results.setdefault(metric, {}).setdefault(variant, []).append(value)
@@ -105,7 +115,7 @@ class Bench:
         os.makedirs(self.out, exist_ok=True)
         for idle, reps, footprint, phase in runs:
             for _ in range(reps):
-                for name, path in self.bin.items():
+                for name, path in self.shuffled(self.bin.items()):
                     argv = [path] if name.startswith("floor") else [path, "run"]
                     smaps = os.path.join(self.out, "smaps.%s" % name)
                     extra = ["--smaps", smaps] if footprint else []
@@ -204,7 +214,7 @@ class Bench:
             return self.inside(["systemctl", "is-active", unit], check=False).stdout.strip()
 
         for _ in range(self.reps):
-            for name, s in steps.items():
+            for name, s in self.shuffled(steps.items()):
                 t_install = timed(s["install"])[0]
                 t_start = timed(s["start"])[0]
                 if state(s["unit"]) != "active":
@@ -377,8 +387,11 @@ def main():
                     help="messages per throughput run, for each of servicekit and the raw call")
     ap.add_argument("--budget", type=float, default=270, help="seconds the measurements may take")
     ap.add_argument("--only", default="sizes,spawn,logging,units")
+    ap.add_argument("--seed", type=int, default=random.SystemRandom().randrange(1 << 31),
+                    help="of the programs' order in each repetition (printed, to run the same order again)")
     a = ap.parse_args()
-    b = Bench(os.path.abspath(a.build), a.static_build and os.path.abspath(a.static_build), a.reps, time.monotonic() + a.budget)
+    b = Bench(os.path.abspath(a.build), a.static_build and os.path.abspath(a.static_build), a.reps,
+              time.monotonic() + a.budget, a.seed)
     only = a.only.split(",")
     # SIGTERM/SIGINT (run.sh's timeout, Ctrl+C) must still stop the sandbox.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
@@ -409,13 +422,14 @@ def main():
         print("note: " + n)
     load_after = open("/proc/loadavg").read().split()[0]
     summary = ("%d repetitions (x3 for the short-idle latency runs), medians (min); ratios are of the "
-               "medians, to the C floor; %d CPUs, load average %s before, %s after; %.0f s" % (
-                   b.reps, os.cpu_count(), load_before, load_after, time.monotonic() - started))
+               "medians, to the C floor; programs in a new order each repetition (--seed %d); %d CPUs, "
+               "load average %s before, %s after; %.0f s" % (
+                   b.reps, a.seed, os.cpu_count(), load_before, load_after, time.monotonic() - started))
     print("\n" + summary)
     b.results["_summary"] = summary
     os.makedirs(b.out, exist_ok=True)
     with open(os.path.join(b.out, "results.json"), "w") as f:
-        json.dump({"reps": b.reps, "results": b.results, "notes": sorted(set(b.notes))}, f, indent=1)
+        json.dump({"reps": b.reps, "seed": a.seed, "results": b.results, "notes": sorted(set(b.notes))}, f, indent=1)
     with open(os.path.join(b.out, "table.md"), "w") as f:
         f.write(out + "\n\n" + summary + "\n")
     if failed:
