@@ -29,6 +29,7 @@ class Bench:
         # Each repetition runs the programs in a new order: in a fixed one,
         # each would always follow the same program (and its traces in the
         # caches), a bias the medians would keep.
+        self.seed = seed
         self.rng = random.Random(seed)
         self.deadline = deadline
         self.sandbox = os.path.join(build, "sandbox")
@@ -278,11 +279,22 @@ def fmt(v):
     return "%.0f" % v if abs(v) >= 100 else "%.2f" % v
 
 
-def verdict(value, target, better, unit=""):
+def verdict(value, target, better, unit="", interval=None):
     if target is None or value is None:
         return ""
     ok = value <= target if better == "lower" else value >= target
-    return ("ok" if ok else "MISSED") + " (%s %s%s)" % ("<=" if better == "lower" else ">=", target, unit)
+    spread = "; 90 %% interval %.2f-%.2f" % interval if interval else ""
+    return ("ok" if ok else "MISSED") + " (%s %s%s%s)" % ("<=" if better == "lower" else ">=", target, unit, spread)
+
+
+def ratio_interval(xs, base, seed, n=2000):
+    """A 90 % bootstrap interval of med(xs) / med(base): how far the ratio a
+    verdict judges could move with other samples of the same runs."""
+    if len(xs) < 2 or len(base) < 2:
+        return None
+    rng = random.Random(seed)
+    rs = sorted(med(rng.choices(xs, k=len(xs))) / med(rng.choices(base, k=len(base))) for _ in range(n))
+    return rs[n // 20], rs[n - n // 20 - 1]
 
 
 def table(b):
@@ -315,7 +327,8 @@ def table(b):
             if isinstance(target, Limit):
                 verdicts.append("%s %s" % (v, verdict(med(r.get(v, [])), target.value, better, target.unit) or "n/a"))
             elif target is not None:
-                verdicts.append("%s %s" % (v, verdict(ratios.get(v), target, better) or "n/a"))
+                interval = ratio_interval(r.get(v, []), r.get("floor", []), b.seed)
+                verdicts.append("%s %s" % (v, verdict(ratios.get(v), target, better, "", interval) or "n/a"))
         cells.append("; ".join(verdicts))
         lines.append("| " + " | ".join(cells) + " |")
 
@@ -326,9 +339,10 @@ def table(b):
             if r:
                 sk, raw = med(r.get("servicekit", [])), med(r.get("raw", []))
                 ratio = sk / raw if sk and raw else None
+                interval = ratio_interval(r.get("servicekit", []), r.get("raw", []), b.seed)
                 log_rows.append("| %s, %d thread%s (msgs/s) | %s | %s | %s | %s |" % (
                     sink, threads, "" if threads == 1 else "s", fmt(raw), fmt(sk),
-                    "%.2fx" % ratio if ratio else "n/a", verdict(ratio, 0.9, "higher")))
+                    "%.2fx" % ratio if ratio else "n/a", verdict(ratio, 0.9, "higher", "", interval)))
         for threads in (1, 2, 4):
             r = b.results.get("log_cpu_%s_%dt" % (sink, threads))
             if r:
