@@ -328,7 +328,7 @@ def table(b):
                 verdicts.append("%s %s" % (v, verdict(med(r.get(v, [])), target.value, better, target.unit) or "n/a"))
             elif target is not None:
                 interval = ratio_interval(r.get(v, []), r.get("floor", []), b.seed)
-                verdicts.append("%s %s" % (v, verdict(ratios.get(v), target, better, "", interval) or "n/a"))
+                verdicts.append("%s %s" % (v, verdict(ratios.get(v), target, better, interval=interval) or "n/a"))
         cells.append("; ".join(verdicts))
         lines.append("| " + " | ".join(cells) + " |")
 
@@ -342,7 +342,7 @@ def table(b):
                 interval = ratio_interval(r.get("servicekit", []), r.get("raw", []), b.seed)
                 log_rows.append("| %s, %d thread%s (msgs/s) | %s | %s | %s | %s |" % (
                     sink, threads, "" if threads == 1 else "s", fmt(raw), fmt(sk),
-                    "%.2fx" % ratio if ratio else "n/a", verdict(ratio, 0.9, "higher", "", interval)))
+                    "%.2fx" % ratio if ratio else "n/a", verdict(ratio, 0.9, "higher", interval=interval)))
         for threads in (1, 2, 4):
             r = b.results.get("log_cpu_%s_%dt" % (sink, threads))
             if r:
@@ -438,12 +438,12 @@ def main():
     summary = ("%d repetitions (x3 for the short-idle latency runs), medians (min); ratios are of the "
                "medians, to the C floor; programs in a new order each repetition (--seed %d); %d CPUs, "
                "load average %s before, %s after; %.0f s" % (
-                   b.reps, a.seed, os.cpu_count(), load_before, load_after, time.monotonic() - started))
+                   b.reps, b.seed, os.cpu_count(), load_before, load_after, time.monotonic() - started))
     print("\n" + summary)
     b.results["_summary"] = summary
     os.makedirs(b.out, exist_ok=True)
     with open(os.path.join(b.out, "results.json"), "w") as f:
-        json.dump({"reps": b.reps, "seed": a.seed, "results": b.results, "notes": sorted(set(b.notes))}, f, indent=1)
+        json.dump({"reps": b.reps, "seed": b.seed, "results": b.results, "notes": sorted(set(b.notes))}, f, indent=1)
     with open(os.path.join(b.out, "table.md"), "w") as f:
         f.write(out + "\n\n" + summary + "\n")
     if failed:

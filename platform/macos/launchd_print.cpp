@@ -4,13 +4,23 @@
 
 namespace servicekit::detail {
 
+namespace {
+
+// The next line of `out`, without its line ending (LF or CRLF); consumes it.
+std::string_view next_line(std::string_view& out) {
+    const auto nl = out.find('\n');
+    std::string_view line = out.substr(0, nl);
+    out = nl == std::string_view::npos ? std::string_view{} : out.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+}
+
+}  // namespace
+
 launchd_print_info parse_launchctl_print(std::string_view out) {
     launchd_print_info info;
     while (!out.empty()) {
-        const auto nl = out.find('\n');
-        std::string_view line = out.substr(0, nl);
-        out = nl == std::string_view::npos ? std::string_view{} : out.substr(nl + 1);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        std::string_view line = next_line(out);
         // Top level of the service block: exactly one leading tab.
         if (line.size() < 2 || line[0] != '\t' || line[1] == '\t' || line[1] == ' ') continue;
         line.remove_prefix(1);
@@ -29,14 +39,12 @@ launchd_print_info parse_launchctl_print(std::string_view out) {
 std::optional<bool> parse_launchctl_disabled(std::string_view out, std::string_view label) {
     const auto trim = [](std::string_view s) {
         while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-        while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+        while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
         return s;
     };
     bool in_block = false;  // inside `disabled services = {`; other blocks list other things
     while (!out.empty()) {
-        const auto nl = out.find('\n');
-        std::string_view line = trim(out.substr(0, nl));
-        out = nl == std::string_view::npos ? std::string_view{} : out.substr(nl + 1);
+        std::string_view line = trim(next_line(out));
         if (!in_block) {
             in_block = line == "disabled services = {";
             continue;

@@ -654,8 +654,6 @@ private:
         }
     }
 
-    // StartServiceW and the wait for SERVICE_RUNNING; a running service is
-    // left as it is.
     // The installed service, opened with `access` (and the right to query it),
     // once it is known to be servicekit's: a wrong --name must not control
     // another program's service.
@@ -673,6 +671,8 @@ private:
         return std::max<std::chrono::milliseconds>(cfg.stop_timeout, 30s);
     }
 
+    // StartServiceW and the wait for SERVICE_RUNNING; a running service is
+    // left as it is.
     static void start_and_wait(const config& cfg, const sc_handle& s, std::string_view what) {
         if (!::StartServiceW(s.get(), 0, nullptr)) {
             const DWORD err = ::GetLastError();

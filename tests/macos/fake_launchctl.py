@@ -133,8 +133,12 @@ def take_request(e, what):
         return False
 
 
+def disabled_dir(domain):
+    return os.path.join(STATE, "disabled", safe(domain))
+
+
 def disabled_path(domain, label):
-    return os.path.join(STATE, "disabled", safe(domain), label)
+    return os.path.join(disabled_dir(domain), label)
 
 
 def is_disabled(domain, label):
@@ -285,7 +289,7 @@ def cmd_print_disabled(args):
         fail("Usage: launchctl print-disabled <domain-target>", 64)
     domain = args[0]
     check_domain(domain, "print")
-    d = os.path.dirname(disabled_path(domain, "x"))
+    d = disabled_dir(domain)
     labels = sorted(os.listdir(d)) if os.path.isdir(d) else []
     words = ("disabled", "enabled") if newer() else ("true", "false")
     out = ["\tdisabled services = {"]

@@ -102,8 +102,8 @@ public:
         }
         return out;
     }
-    // Whether `launchctl disable` marked the label (and no enable since).
-    // The label's override, as the fake keeps it: "disabled" or "enabled".
+    // Whether the label's override, as the fake keeps it, is "disabled" (the
+    // last of `launchctl disable` / `enable` was disable).
     bool disabled(const config& c) const {
         return test::read_all(dir_ / "state/disabled/system" / launchd_label(c)) == "disabled";
     }
