@@ -3,7 +3,7 @@
 # by side, and a table of medians and ratios. Needs root (a sandboxed systemd),
 # util-linux, systemd, python3. Not part of the tests.
 #
-#   bench/run.sh [--reps N] [--only sizes,spawn,logging,units]
+#   bench/run.sh [--reps N] [--only sizes,spawn,logging,units] [--seed N]
 #
 # Builds into build/bench and build/bench-static (the first build takes a few
 # minutes; later ones are incremental), then measures; the measuring is bounded
