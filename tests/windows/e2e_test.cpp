@@ -574,15 +574,15 @@ int wmain(int argc, wchar_t** argv) {
     // stop and restart while the service is still starting (START_PENDING,
     // when it accepts no stop): the start is waited for, then it stops
     // Wine hands a start to the service's old process while that is still
-    // exiting: wait for it to be gone, or the start runs with the old environment.
+    // exiting: wait for it to be gone, or the start goes to that process.
     const DWORD old_process = pid_of(m);
     expect(probe(with_name({"stop"})) == 0, "stop before the slow-start checks");
     if (HANDLE h = ::OpenProcess(SYNCHRONIZE, FALSE, old_process)) {
         expect(::WaitForSingleObject(h, 20000) == WAIT_OBJECT_0, "the stopped service's process exits");
         ::CloseHandle(h);
     }
-    expect(probe_with({{L"PROBE_ENVIRONMENT", "PROBE_SLOW_START=1500"}}, force_args) == 0,
-           "install --force with a start() that takes 1.5 s");
+    const auto slow_start = dir / widen("slow-start-" + name + ".txt");
+    expect(static_cast<bool>(std::ofstream(slow_start) << 1500), "a start() that takes 1.5 s (slow-start file)");
     for (const std::string verb : {"stop", "restart"}) {
         SC_HANDLE h = m.open(SERVICE_START);
         expect(h != nullptr && ::StartServiceW(h, 0, nullptr), "StartService of the slow service (before " + verb + ")");
@@ -593,6 +593,7 @@ int wmain(int argc, wchar_t** argv) {
         expect(probe(with_name({verb})) == 0 && state_of(m) == want, verb + " during START_PENDING exits 0");
         if (verb == "restart") expect(probe(with_name({"stop"})) == 0, "stop after the restart");
     }
+    std::filesystem::remove(slow_start);
 
     // uninstall (stops it first)
     expect(probe(with_name({"uninstall"})) == 0, "uninstall of the running service exits 0");

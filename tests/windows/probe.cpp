@@ -11,8 +11,10 @@
 // For the install tests: PROBE_START_TYPE (automatic, delayed, manual,
 // disabled) overrides the start type, PROBE_DESCRIPTION the description,
 // PROBE_EXECUTABLE the executable the service runs, and PROBE_ENVIRONMENT
-// (NAME=value) sets one variable of the service's environment. A service
-// whose environment has PROBE_SLOW_START=<ms> takes that long in start().
+// (NAME=value) sets one variable of the service's environment. While a file
+// slow-start-<name>.txt beside the executable holds <ms>, start() takes that
+// long (a file, not the service's environment: Wine's SCM does not apply the
+// Environment value, and the test runs there).
 #include <servicekit/cli.hpp>
 
 #include <cstdlib>
@@ -58,8 +60,11 @@ std::string current_directory() {
 class probe final : public servicekit::service {
 public:
     void start(servicekit::context& ctx) override {
-        if (const char* ms = std::getenv("PROBE_SLOW_START")) std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(ms)));
-        record_ = ctx.cfg().executable.parent_path() / ("record-" + ctx.cfg().name + ".txt");
+        const auto dir = ctx.cfg().executable.parent_path();
+        long slow_ms = 0;
+        if (std::ifstream(dir / ("slow-start-" + ctx.cfg().name + ".txt")) >> slow_ms)
+            std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms));
+        record_ = dir / ("record-" + ctx.cfg().name + ".txt");
         std::string text = std::string("start interactive=") + (ctx.interactive() ? "1" : "0") + "\n";
         text += "cwd " + escape(current_directory()) + "\n";
         for (const auto& a : ctx.arguments()) text += "arg " + escape(a) + "\n";
