@@ -26,6 +26,9 @@ import threading
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import idle  # noqa: E402  (tests/common)
+
 TIMEOUT = 30.0  # seconds for any single step; generous for loaded CI machines
 
 
@@ -75,7 +78,7 @@ class running:
                 self.cond.wait(min(left, 0.2))
 
     def signal(self, signo):
-        self.proc.send_signal(signo)
+        idle.send(self.proc.pid, signo)
 
     def wait_exit(self):
         try:

@@ -20,6 +20,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import idle  # noqa: E402  (tests/common)
+
 SKIP = 77
 
 
@@ -57,7 +60,7 @@ def stop_tests(app, tmp, check):
         ready = os.path.join(tmp, f"ready-{sig.name}")
         p = start([app, "run", "--", "ready", ready])
         check(wait_for(ready), f"{sig.name}: the service started")
-        p.send_signal(sig)
+        idle.send(p.pid, sig)
         rc, err = finish(p)
         check(rc == 0 and "stopped" in err, f"{sig.name}: clean stop, exit 0 (got {rc})", err)
 
@@ -66,7 +69,7 @@ def stop_tests(app, tmp, check):
     p = start([app, "run", "--", "ready", ready, "hang-stop"], "stop_timeout_ms=700")
     check(wait_for(ready), "hang-stop: the service started")
     t0 = time.monotonic()
-    p.send_signal(signal.SIGTERM)
+    idle.send(p.pid, signal.SIGTERM)
     rc, err = finish(p)
     elapsed = time.monotonic() - t0
     check(rc == 124, f"hang-stop: exit 124 (exit_stop_timeout), got {rc}", err)
@@ -79,7 +82,7 @@ def stop_tests(app, tmp, check):
     p = start([app, "run", "--", "ready", ready, "hang-stop-in-log"], "stop_timeout_ms=700")
     check(wait_for(ready), "hang-stop-in-log: the service started")
     t0 = time.monotonic()
-    p.send_signal(signal.SIGTERM)
+    idle.send(p.pid, signal.SIGTERM)
     try:
         rc, err = finish(p, timeout=10)
     except subprocess.TimeoutExpired:
@@ -166,7 +169,7 @@ def pid1_tests(app, tmp, check):
         time.sleep(5.5)
         zombies = zombies_of(app_pid)
         check(not zombies, f"PID 1, {sig.name}: the orphan was reaped while running (zombies: {zombies})")
-        os.kill(app_pid, sig)
+        idle.send(app_pid, sig)
         rc, err = finish(p)
         check(rc == 0 and "stopped" in err, f"PID 1, {sig.name}: graceful stop, exit 0 (got {rc})", err)
 
@@ -180,7 +183,7 @@ def pid1_tests(app, tmp, check):
     got = open(result).read().strip() if os.path.exists(result) else "nothing"
     check(got == "40", f"PID 1, own children: pclose() got all 40 exit statuses (got {got})")
     app_pid = int(open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()[0])
-    os.kill(app_pid, signal.SIGTERM)
+    idle.send(app_pid, signal.SIGTERM)
     rc, err = finish(p)
     check(rc == 0, f"PID 1, own children: graceful stop, exit 0 (got {rc})", err)
 
@@ -190,7 +193,7 @@ def pid1_tests(app, tmp, check):
                "hang-stop"], "stop_timeout_ms=500")
     check(wait_for(ready), "PID 1, hang-stop: the service started")
     app_pid = int(open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()[0])
-    os.kill(app_pid, signal.SIGTERM)
+    idle.send(app_pid, signal.SIGTERM)
     rc, err = finish(p)
     check(rc == 124, f"PID 1, hang-stop: exit 124 after the stop timeout, got {rc}", err)
     return 0
