@@ -11,9 +11,10 @@ run loop, is blocked in poll(). tests/core/child.hpp does the same in C++.
 """
 import os
 import platform
+import sys
 import time
 
-# The poll() and ppoll() system calls, by machine (asm/unistd.h).
+# The poll() and ppoll() system calls, by machine (Linux: asm/unistd.h).
 POLL_SYSCALLS = {"x86_64": {7, 271}, "aarch64": {73}}
 
 
@@ -29,7 +30,8 @@ def idle(pid):
 
 def send(pid, sig, timeout=5.0):
     """Sends `sig` to `pid`; in a TSan build, once it is idle (at most `timeout` s later)."""
-    if os.environ.get("SERVICEKIT_TEST_TSAN") and platform.machine() in POLL_SYSCALLS:
+    linux = sys.platform.startswith("linux") and platform.machine() in POLL_SYSCALLS
+    if os.environ.get("SERVICEKIT_TEST_TSAN") and linux:
         deadline = time.monotonic() + timeout
         while not idle(pid) and time.monotonic() < deadline:
             time.sleep(0.002)
