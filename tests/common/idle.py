@@ -14,8 +14,10 @@ import platform
 import sys
 import time
 
-# The poll() and ppoll() system calls, by machine (Linux: asm/unistd.h).
-POLL_SYSCALLS = {"x86_64": {7, 271}, "aarch64": {73}}
+# This machine's poll() and ppoll() system calls (Linux: asm/unistd.h); none
+# known elsewhere, where send() signals at once.
+POLL_SYSCALLS = {"x86_64": {7, 271}, "aarch64": {73}}.get(platform.machine(), set()) \
+    if sys.platform.startswith("linux") else set()
 
 
 def idle(pid):
@@ -25,13 +27,12 @@ def idle(pid):
             first = f.read().split(maxsplit=1)[0]  # the call's number, or "running"
     except (OSError, IndexError):
         return False
-    return first.isdigit() and int(first) in POLL_SYSCALLS.get(platform.machine(), set())
+    return first.isdigit() and int(first) in POLL_SYSCALLS
 
 
 def send(pid, sig, timeout=5.0):
     """Sends `sig` to `pid`; in a TSan build, once it is idle (at most `timeout` s later)."""
-    linux = sys.platform.startswith("linux") and platform.machine() in POLL_SYSCALLS
-    if os.environ.get("SERVICEKIT_TEST_TSAN") and linux:
+    if os.environ.get("SERVICEKIT_TEST_TSAN") and POLL_SYSCALLS:
         deadline = time.monotonic() + timeout
         while not idle(pid) and time.monotonic() < deadline:
             time.sleep(0.002)

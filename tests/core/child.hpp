@@ -55,6 +55,18 @@ inline std::string read_file(const std::filesystem::path& p) {
     return s.str();
 }
 
+/// Calls `done` every 5 ms until it returns true (then true) or `bound` has
+/// passed (then false).
+template <class Done>
+bool wait_until(Done done, std::chrono::milliseconds bound) {
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (done()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+}
+
 class child {
 public:
     child(const std::vector<std::string>& argv, const std::filesystem::path& output,
@@ -98,13 +110,22 @@ public:
     /// tests/common/idle.py does the same for the Python harnesses.
     void signal(int s) const {
 #if defined(SERVICEKIT_TEST_TSAN)
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (!idle() && std::chrono::steady_clock::now() < deadline)
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        wait_until([this] { return idle(); }, std::chrono::seconds(5));
 #endif
         ::kill(pid_, s);
     }
 
+    std::string output() const { return read_file(output_); }
+
+    /// The exit code; 128+N when killed by signal N; -1 when still running after `bound`.
+    int wait(std::chrono::milliseconds bound = std::chrono::seconds(20)) {
+        int st = 0;
+        if (!wait_until([&] { return ::waitpid(pid_, &st, WNOHANG) == pid_; }, bound)) return -1;
+        reaped_ = true;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+
+private:
     /// True when the child's main thread, which runs the run loop, is blocked
     /// in poll() or ppoll() (/proc/PID/syscall: the call's number, or
     /// "running"). Without /proc (macOS), always true: signal at once.
@@ -122,24 +143,6 @@ public:
 #endif
     }
 
-    std::string output() const { return read_file(output_); }
-
-    /// The exit code; 128+N when killed by signal N; -1 when still running after `bound`.
-    int wait(std::chrono::milliseconds bound = std::chrono::seconds(20)) {
-        const auto deadline = std::chrono::steady_clock::now() + bound;
-        while (std::chrono::steady_clock::now() < deadline) {
-            int st = 0;
-            const pid_t r = ::waitpid(pid_, &st, WNOHANG);
-            if (r == pid_) {
-                reaped_ = true;
-                return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        return -1;
-    }
-
-private:
     pid_t pid_ = -1;
     bool reaped_ = false;
     std::filesystem::path output_;
@@ -148,12 +151,7 @@ private:
 /// Waits until `file` contains `text`; false after `bound`.
 inline bool wait_for_text(const std::filesystem::path& file, const std::string& text,
                           std::chrono::milliseconds bound = std::chrono::seconds(10)) {
-    const auto deadline = std::chrono::steady_clock::now() + bound;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (read_file(file).find(text) != std::string::npos) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
+    return wait_until([&] { return read_file(file).find(text) != std::string::npos; }, bound);
 }
 
 }  // namespace test
