@@ -3,6 +3,7 @@
 #include <servicekit/run.hpp>
 
 #include <fmt/format.h>
+#include <spdlog/sinks/sink.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -51,6 +52,12 @@ std::optional<std::string> failure_of(F&& f) {
         return std::string(" with an unknown exception");
     }
     return std::nullopt;
+}
+
+// The stop timeout's line.
+std::string timeout_line(std::chrono::milliseconds timeout) {
+    return fmt::format("stop() did not return within the stop timeout ({} ms); exiting with {}", timeout.count(),
+                       exit_stop_timeout);
 }
 
 // The order of the periodic tasks: the next one due first.
@@ -137,8 +144,7 @@ void watcher::disarm() noexcept {
 // last_words_grace later, whether it got through or not.
 [[noreturn]] void lifecycle::last_words(std::chrono::milliseconds timeout) noexcept {
     const auto say = [this, timeout] {
-        logger_->critical("stop() did not return within the stop timeout ({} ms); exiting with {}",
-                          timeout.count(), exit_stop_timeout);
+        logger_->critical(timeout_line(timeout));
         logger_->flush();
         std::_Exit(exit_stop_timeout);
     };
@@ -151,10 +157,28 @@ void watcher::disarm() noexcept {
     std::_Exit(exit_stop_timeout);
 }
 
+bool lifecycle::arm_alarm(std::chrono::milliseconds timeout) {
+    std::vector<stop_alarm::line> lines;
+    try {
+        if (logger_->should_log(spdlog::level::critical)) {
+            const auto text = timeout_line(timeout);
+            const auto when = std::chrono::system_clock::now() + timeout;
+            for (const auto& sink : logger_->sinks()) {
+                auto* writer = dynamic_cast<last_line_sink*>(sink.get());
+                if (writer != nullptr && sink->should_log(spdlog::level::critical))
+                    lines.push_back({sink, writer, writer->render_last_line(logger_->name(), text, when)});
+            }
+        }
+    } catch (...) {  // std::bad_alloc: the watcher's thread, if one can be had
+        return false;
+    }
+    return alarm_->arm(timeout, std::move(lines));
+}
+
 lifecycle::lifecycle(config cfg, service& svc, manager_link& link,
-                     std::shared_ptr<spdlog::logger> logger, std::function<void()> wake)
+                     std::shared_ptr<spdlog::logger> logger, std::function<void()> wake, stop_alarm* alarm)
     : cfg_(std::move(cfg)), svc_(svc), link_(link), logger_(std::move(logger)),
-      wake_(std::move(wake)), ctx_(*this) {
+      wake_(std::move(wake)), ctx_(*this), alarm_(alarm) {
     // Plain spdlog::info(...) anywhere in the program reaches the same log.
     spdlog::set_default_logger(logger_);
 }
@@ -177,9 +201,10 @@ bool lifecycle::start() {
     }
     link_.ready();
     logger_->info("started");
-    // The stop timeout's thread, now that the service is up: then a stop
-    // starts none.
-    if (!watcher_.prepare()) logger_->warn("no thread could be started to enforce the stop timeout; will try again at stop");
+    // The stop timeout's thread, if it needs one, now that the service is up:
+    // then a stop starts none.
+    if (uses_watcher() && !watcher_.prepare())
+        logger_->warn("no thread could be started to enforce the stop timeout; will try again at stop");
     return true;
 }
 
@@ -203,9 +228,7 @@ void lifecycle::stop(event why) {
     const bool shutdown = why == event::shutdown;
     logger_->debug(shutdown ? "stopping (system shutdown)" : "stopping");
 
-    // The stop timeout: the watcher ends the process if stop() hangs.
-    if (!watcher_.prepare()) logger_->warn("no thread could be started to enforce the stop timeout; stop() runs without it");
-    watcher_.watch(link_.progress_period(), std::chrono::steady_clock::now() + timeout, [&] {
+    const auto call_stop = [&] {
         const auto failure = failure_of([&] {
             if (shutdown) svc_.shutdown(ctx_);
             else svc_.stop(ctx_);
@@ -214,7 +237,21 @@ void lifecycle::stop(event why) {
             logger_->error("stop() failed{}", *failure);
             failed_ = true;
         }
-    }, [&] { link_.stopping(timeout); }, [&] { last_words(timeout); });
+    };
+    // The stop timeout: the alarm, or else the watcher, ends the process if
+    // stop() hangs.
+    if (!uses_watcher() && arm_alarm(timeout)) {
+        struct disarm_on_return {
+            stop_alarm& alarm;
+            ~disarm_on_return() { alarm.disarm(); }
+        } guard{*alarm_};
+        call_stop();
+    } else {
+        if (!watcher_.prepare())
+            logger_->warn("no thread could be started to enforce the stop timeout; stop() runs without it");
+        watcher_.watch(link_.progress_period(), std::chrono::steady_clock::now() + timeout, call_stop,
+                       [&] { link_.stopping(timeout); }, [&] { last_words(timeout); });
+    }
     logger_->info(shutdown ? "stopped (system shutdown)" : "stopped");
     logger_->flush();
 }

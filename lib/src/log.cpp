@@ -14,6 +14,12 @@
 #define SERVICEKIT_FILENO(f) _fileno(f)
 #include <spdlog/sinks/wincolor_sink.h>
 #else
+#include <spdlog/pattern_formatter.h>
+
+#include <cerrno>
+#include <chrono>
+#include <type_traits>
+#include <poll.h>
 #include <unistd.h>
 #define SERVICEKIT_ISATTY(fd) ::isatty(fd)
 #define SERVICEKIT_FILENO(f) ::fileno(f)
@@ -35,15 +41,65 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) 
 
 namespace detail {
 
-spdlog::sink_ptr make_terminal_sink() {
-    if (SERVICEKIT_ISATTY(SERVICEKIT_FILENO(stderr))) {
-#if defined(_WIN32)
-        return std::make_shared<spdlog::sinks::wincolor_stderr_sink_mt>();
-#else
-        return std::make_shared<spdlog::sinks::ansicolor_stderr_sink_mt>();
-#endif
+#if !defined(_WIN32)
+namespace {
+
+// spdlog's stderr sink, plain or coloured, which can also write the
+// stop-timeout line from a signal handler: in spdlog's default pattern (a
+// pattern the program set is not followed), with the default colours.
+template <class Base>
+class terminal_sink final : public Base, public last_line_sink {
+public:
+    std::string render_last_line(std::string_view name, std::string_view text,
+                                 std::chrono::system_clock::time_point when) override {
+        const spdlog::details::log_msg msg(when, spdlog::source_loc{}, spdlog::string_view_t(name.data(), name.size()),
+                                           spdlog::level::critical, spdlog::string_view_t(text.data(), text.size()));
+        spdlog::memory_buf_t buf;
+        spdlog::pattern_formatter().format(msg, buf);
+        std::string line(buf.data(), buf.size());
+        if constexpr (std::is_same_v<Base, spdlog::sinks::ansicolor_stderr_sink_mt>) {
+            if (this->should_color() && msg.color_range_end > msg.color_range_start) {
+                line.insert(msg.color_range_end, "\033[m");
+                line.insert(msg.color_range_start, "\033[1m\033[41m");  // bold on red
+            }
+        }
+        return line;
     }
+
+    // A terminal or pipe that nobody reads gets a second, then the line is
+    // dropped: each write waits for room first (poll), and a pipe with room
+    // takes a line this short whole.
+    void write_last_line(const std::string& rendered) const noexcept override {
+        using namespace std::chrono;
+        const auto deadline = steady_clock::now() + seconds(1);
+        std::size_t done = 0;
+        while (done < rendered.size()) {
+            const auto left = duration_cast<milliseconds>(deadline - steady_clock::now()).count();
+            pollfd room{STDERR_FILENO, POLLOUT, 0};
+            if (left <= 0) return;
+            const int ready = ::poll(&room, 1, static_cast<int>(left));
+            if (ready < 0 && errno == EINTR) continue;
+            if (ready <= 0 || (room.revents & POLLOUT) == 0) return;
+            const auto n = ::write(STDERR_FILENO, rendered.data() + done, rendered.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return;
+            done += static_cast<std::size_t>(n);
+        }
+    }
+};
+
+}  // namespace
+#endif
+
+spdlog::sink_ptr make_terminal_sink() {
+#if defined(_WIN32)
+    if (SERVICEKIT_ISATTY(SERVICEKIT_FILENO(stderr))) return std::make_shared<spdlog::sinks::wincolor_stderr_sink_mt>();
     return std::make_shared<spdlog::sinks::stderr_sink_mt>();
+#else
+    if (SERVICEKIT_ISATTY(SERVICEKIT_FILENO(stderr)))
+        return std::make_shared<terminal_sink<spdlog::sinks::ansicolor_stderr_sink_mt>>();
+    return std::make_shared<terminal_sink<spdlog::sinks::stderr_sink_mt>>();
+#endif
 }
 
 std::shared_ptr<spdlog::logger> make_logger(const config& cfg, spdlog::sink_ptr sink) {

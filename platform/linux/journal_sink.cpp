@@ -2,12 +2,16 @@
 
 #include "detail/file.hpp"
 
+#include <fmt/format.h>
+#include <spdlog/details/os.h>
 #include <spdlog/sinks/syslog_sink.h>
 
+#include <array>
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -62,13 +66,26 @@ journal_sink::~journal_sink() {
     if (fd_ >= 0) ::close(fd_);
 }
 
+namespace {
+
+// The address of a socket file; false if the path does not fit.
+// Async-signal-safe.
+bool unix_address(std::string_view path, sockaddr_un& sa, socklen_t& len) noexcept {
+    sa = sockaddr_un{};
+    sa.sun_family = AF_UNIX;
+    if (path.size() >= sizeof sa.sun_path) return false;
+    std::memcpy(sa.sun_path, path.data(), path.size());
+    len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+    return true;
+}
+
+}  // namespace
+
 bool journal_sink::deliver(std::string_view entry) {
     if (fd_ < 0) return false;
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    if (socket_path_.size() >= sizeof sa.sun_path) return false;
-    std::memcpy(sa.sun_path, socket_path_.data(), socket_path_.size());
-    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_path_.size() + 1);
+    sockaddr_un sa;
+    socklen_t len = 0;
+    if (!unix_address(socket_path_, sa, len)) return false;
 
     ssize_t n;
     do {
@@ -104,28 +121,89 @@ bool journal_sink::deliver(std::string_view entry) {
     return ok;
 }
 
+std::string journal_sink::entry(std::string_view text, spdlog::level::level_enum level, std::size_t thread_id,
+                                const spdlog::source_loc& source) const {
+    std::string e;
+    e.reserve(text.size() + identifier_.size() + 96);
+    append_journal_field(e, "MESSAGE", text);
+    append_journal_field(e, "PRIORITY", std::to_string(journal_priority(level)));
+    append_journal_field(e, "SYSLOG_IDENTIFIER", identifier_);
+    append_journal_field(e, "TID", std::to_string(thread_id));
+    if (!source.empty()) {
+        append_journal_field(e, "CODE_FILE", source.filename);
+        append_journal_field(e, "CODE_LINE", std::to_string(source.line));
+        if (source.funcname != nullptr) append_journal_field(e, "CODE_FUNC", source.funcname);
+    }
+    return e;
+}
+
 void journal_sink::sink_it_(const spdlog::details::log_msg& msg) {
     const std::string_view text(msg.payload.data(), msg.payload.size());
-    std::string entry;
-    entry.reserve(text.size() + identifier_.size() + 96);
-    append_journal_field(entry, "MESSAGE", text);
-    append_journal_field(entry, "PRIORITY", std::to_string(journal_priority(msg.level)));
-    append_journal_field(entry, "SYSLOG_IDENTIFIER", identifier_);
-    append_journal_field(entry, "TID", std::to_string(msg.thread_id));
-    if (!msg.source.empty()) {
-        append_journal_field(entry, "CODE_FILE", msg.source.filename);
-        append_journal_field(entry, "CODE_LINE", std::to_string(msg.source.line));
-        if (msg.source.funcname != nullptr) append_journal_field(entry, "CODE_FUNC", msg.source.funcname);
-    }
-    if (!deliver(entry))
+    if (!deliver(entry(text, msg.level, msg.thread_id, msg.source)))
         std::fprintf(stderr, "<%d>%s: %.*s\n", journal_priority(msg.level), identifier_.c_str(),
                      static_cast<int>(text.size()), text.data());
+}
+
+std::string journal_sink::render_last_line(std::string_view, std::string_view text,
+                                           std::chrono::system_clock::time_point) {
+    return entry(text, spdlog::level::critical, spdlog::details::os::thread_id(), {});
+}
+
+void journal_sink::write_last_line(const std::string& rendered) const noexcept {
+    sockaddr_un sa;
+    socklen_t len = 0;
+    if (fd_ >= 0 && unix_address(socket_path_, sa, len))
+        ::sendto(fd_, rendered.data(), rendered.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
+                 reinterpret_cast<const sockaddr*>(&sa), len);
+}
+
+namespace {
+
+class syslog_sink final : public spdlog::sinks::syslog_sink_mt, public last_line_sink {
+public:
+    explicit syslog_sink(const std::string& identifier)
+        : spdlog::sinks::syslog_sink_mt(identifier, LOG_PID, LOG_DAEMON, false), identifier_(identifier) {}
+
+    // "<26>Nov 22 09:05:01 name[pid]: text", as syslog(3) writes it (the C
+    // locale's month names), at the time the line is due.
+    std::string render_last_line(std::string_view, std::string_view text,
+                                 std::chrono::system_clock::time_point when) override {
+        static constexpr std::array<const char*, 12> months{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        const std::time_t t = std::chrono::system_clock::to_time_t(when);
+        std::tm local{};
+        ::localtime_r(&t, &local);
+        return fmt::format("<{}>{} {:2} {:02}:{:02}:{:02} {}[{}]: {}", LOG_DAEMON | LOG_CRIT,
+                           months[static_cast<std::size_t>(local.tm_mon) % months.size()], local.tm_mday,
+                           local.tm_hour, local.tm_min, local.tm_sec, identifier_, ::getpid(), text);
+    }
+
+    void write_last_line(const std::string& rendered) const noexcept override {
+        sockaddr_un sa;
+        socklen_t len = 0;
+        const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return;
+        if (unix_address(syslog_socket_path, sa, len))
+            ::sendto(fd, rendered.data(), rendered.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
+                     reinterpret_cast<const sockaddr*>(&sa), len);
+        ::close(fd);
+    }
+
+private:
+    static constexpr std::string_view syslog_socket_path = "/dev/log";
+    std::string identifier_;
+};
+
+}  // namespace
+
+spdlog::sink_ptr make_syslog_sink(const std::string& identifier) {
+    return std::make_shared<syslog_sink>(identifier);
 }
 
 spdlog::sink_ptr make_journal_sink(const std::string& identifier) {
     if (file_type(journal_socket_path) == S_IFSOCK)
         return std::make_shared<journal_sink>(identifier);
-    return std::make_shared<spdlog::sinks::syslog_sink_mt>(identifier, LOG_PID, LOG_DAEMON, false);
+    return make_syslog_sink(identifier);
 }
 
 }  // namespace servicekit::detail::systemd

@@ -3,6 +3,8 @@
 // "Native Journal Protocol"): one datagram per entry on /run/systemd/journal/socket,
 // no libsystemd needed.
 
+#include "detail/lifecycle.hpp"
+
 #include <spdlog/common.h>
 #include <spdlog/sinks/base_sink.h>
 
@@ -21,22 +23,34 @@ inline constexpr std::string_view journal_socket_path = "/run/systemd/journal/so
 /// CODE_FILE/CODE_LINE/CODE_FUNC. Entries too big for one datagram go in a
 /// sealed memfd, as sd_journal_send does. When an entry cannot be delivered
 /// (journald restarting) the line goes to stderr instead of being lost.
-class journal_sink final : public spdlog::sinks::base_sink<std::mutex> {
+/// The stop-timeout line it writes from a signal handler is one datagram
+/// (MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, TID), sent without waiting.
+class journal_sink final : public spdlog::sinks::base_sink<std::mutex>, public last_line_sink {
 public:
     explicit journal_sink(std::string identifier, std::string socket_path = std::string(journal_socket_path));
     ~journal_sink() override;
     journal_sink(const journal_sink&) = delete;
     journal_sink& operator=(const journal_sink&) = delete;
 
+    std::string render_last_line(std::string_view name, std::string_view text,
+                                 std::chrono::system_clock::time_point when) override;
+    void write_last_line(const std::string& rendered) const noexcept override;
+
 protected:
     void sink_it_(const spdlog::details::log_msg& msg) override;
     void flush_() override {}
 
 private:
+    std::string entry(std::string_view text, spdlog::level::level_enum level, std::size_t thread_id,
+                      const spdlog::source_loc& source) const;
     bool deliver(std::string_view entry);
     std::string identifier_, socket_path_;
     int fd_ = -1;
 };
+
+/// A syslog(3) sink (LOG_DAEMON, with the PID) whose stop-timeout line, from a
+/// signal handler, is one datagram to /dev/log in syslog(3)'s own format.
+spdlog::sink_ptr make_syslog_sink(const std::string& identifier);
 
 /// The syslog priority (0 emerg … 7 debug) for an spdlog level.
 int journal_priority(spdlog::level::level_enum level) noexcept;

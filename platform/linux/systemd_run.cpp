@@ -2,6 +2,7 @@
 // watchdog, and logs to the journal. Outside systemd: the terminal.
 #include "linux/journal_sink.hpp"
 #include "linux/notify.hpp"
+#include "linux/stop_alarm.hpp"
 #include "linux/systemd_backend.hpp"
 
 #include "detail/lifecycle.hpp"
@@ -72,9 +73,10 @@ bool started_by_systemd() {
 }
 
 int run_under_systemd(const config& cfg, service& svc) {
+    linux_alarm::timer_alarm alarm;
     if (!started_by_systemd()) {
         terminal_link link;
-        return posix::run_with_signals(cfg, svc, link, make_terminal_sink());
+        return posix::run_with_signals(cfg, svc, link, make_terminal_sink(), {}, &alarm);
     }
     systemd_link link(notifier::from_environment());
     posix::keepalive ka;
@@ -86,7 +88,7 @@ int run_under_systemd(const config& cfg, service& svc) {
         ka.period = std::chrono::milliseconds(std::max(1LL, *usec / 2000));
         ka.beat = [&link] { link.watchdog(); };
     }
-    return posix::run_with_signals(cfg, svc, link, make_journal_sink(cfg.name), ka);
+    return posix::run_with_signals(cfg, svc, link, make_journal_sink(cfg.name), ka, &alarm);
 }
 
 }  // namespace servicekit::detail::systemd

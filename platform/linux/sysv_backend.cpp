@@ -4,12 +4,13 @@
 
 #include "detail/file.hpp"
 #include "detail/text.hpp"
+#include "linux/journal_sink.hpp"
 #include "linux/notify.hpp"
+#include "linux/stop_alarm.hpp"
 #include "linux/sysv_script.hpp"
 #include "posix/signals.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/sinks/syslog_sink.h>
 
 #include <array>
 #include <cctype>
@@ -21,7 +22,6 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <unistd.h>
 
 namespace servicekit::detail::sysv {
@@ -65,11 +65,6 @@ std::optional<file_owner> root_owner() {
     // against a temp root keeps its own ownership.
     if (::geteuid() == 0) return file_owner{0, 0};
     return std::nullopt;
-}
-
-spdlog::sink_ptr make_syslog_sink(const config& cfg) {
-    // No formatting: syslog adds the time, the identifier and the pid itself.
-    return std::make_shared<spdlog::sinks::syslog_sink_mt>(cfg.name, LOG_PID, LOG_DAEMON, false);
 }
 
 // Under the init script start-stop-daemon --notify-await waits for the
@@ -319,12 +314,13 @@ status_info script_backend::query(const config& cfg) const {
 }
 
 int script_backend::run(const config& cfg, service& svc) {
+    linux_alarm::timer_alarm alarm;
     if (!started_by_init_script()) {
         terminal_link link;
-        return posix::run_with_signals(cfg, svc, link, make_terminal_sink());
+        return posix::run_with_signals(cfg, svc, link, make_terminal_sink(), {}, &alarm);
     }
     sysv_link link;
-    const int code = posix::run_with_signals(cfg, svc, link, make_syslog_sink(cfg));
+    const int code = posix::run_with_signals(cfg, svc, link, systemd::make_syslog_sink(cfg.name), {}, &alarm);
     link.failed();
     return code;
 }

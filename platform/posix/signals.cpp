@@ -149,13 +149,13 @@ int poll_timeout(std::chrono::steady_clock::duration d) {
 }  // namespace
 
 int run_with_signals(const config& cfg, service& svc, manager_link& link, spdlog::sink_ptr sink,
-                     keepalive ka) {
+                     keepalive ka, stop_alarm* alarm) {
     using clock = std::chrono::steady_clock;
     // As PID 1 nobody else reaps orphans, and the kernel ignores signals that
     // have no handler; the handlers above are installed in any case.
     const bool pid1 = ::getpid() == 1;
     signal_scope signals(pid1);
-    lifecycle lc(cfg, svc, link, make_logger(cfg, std::move(sink)), [] { wake(woken_bit); });
+    lifecycle lc(cfg, svc, link, make_logger(cfg, std::move(sink)), [] { wake(woken_bit); }, alarm);
 
     if (!lc.start()) return lc.exit_code();
 

@@ -19,8 +19,9 @@ struct keepalive {
 /// (a child of the service's own is the service's to wait for). The
 /// async-signal-safe handlers, installed explicitly so they work as PID 1
 /// too, record each signal in a flag and wake the loop through a self-pipe.
-/// The handlers are restored when it returns.
+/// The handlers are restored when it returns. With an `alarm`, the stop
+/// timeout needs no thread either.
 int run_with_signals(const config& cfg, service& svc, manager_link& link, spdlog::sink_ptr sink,
-                     keepalive ka = {});
+                     keepalive ka = {}, stop_alarm* alarm = nullptr);
 
 }  // namespace servicekit::detail::posix

@@ -4,7 +4,8 @@
 # install -> script and rc links -> start -> status 0 -> the probe's argv,
 # environment, working directory and ids round-trip byte for byte -> syslog
 # lines with the service's identifier and facility daemon -> reload -> restart
-# (new pid) -> stop -> status 3 -> a failing start() is reported -> uninstall
+# (new pid) -> stop -> status 3 -> a failing start() is reported -> a stop()
+# that hangs ends at the stop timeout, its line in syslog -> uninstall
 # -> no script, links, pid file or process -> status 4; plus bad input.
 #
 # Runs in private mount and PID namespaces: /run and /tmp are fresh tmpfs,
@@ -189,6 +190,17 @@ grep -q "program failed to initialize.*did not start" /run/last.out || fail "sta
 wait_for_log "$fail_name\[[0-9]+\]: start\(\) failed: asked to fail" && ok "start() failure in syslog" || fail "no start() failure in syslog"
 expect_exit 3 "failing service is not running" "$probe" --name "$fail_name" status
 expect_exit 0 "uninstall the failing service" "$probe" --name "$fail_name" uninstall
+
+# --- a stop() that hangs: run() ends the process with 124 at the stop timeout,
+# and syslog has the line its timer's signal handler wrote: <26> is daemon.crit
+hang_name=sk-sysv-e2e-hang
+expect_exit 0 "install a service whose stop() hangs" env SYSV_PROBE_ENV_HANG=1 "$probe" --name "$hang_name" install
+expect_exit 0 "start it" "$probe" --name "$hang_name" start
+hang_pid=$(record pid)
+expect_exit 0 "stop it" "$probe" --name "$hang_name" stop
+wait_for_log "^<26>[A-Z][a-z]{2} [ 0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} $hang_name\[$hang_pid\]: stop\(\) did not return within the stop timeout \(500 ms\); exiting with 124$" &&
+    ok "the stop-timeout line in syslog, at daemon.crit" || fail "no stop-timeout line for $hang_pid in syslog: $(tail -c 800 "$syslog")"
+expect_exit 0 "uninstall it" "$probe" --name "$hang_name" uninstall
 
 # --- uninstall
 expect_exit 0 "start again" "$probe" --name "$name" start

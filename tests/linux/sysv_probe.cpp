@@ -14,12 +14,14 @@
 // be lost there.
 #include <servicekit/cli.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -68,7 +70,11 @@ public:
         ctx.log().info("probe started");
     }
     void reload(servicekit::context& ctx) override { ctx.log().info("probe reloaded"); }
-    void stop(servicekit::context& ctx) override { ctx.log().warn("probe stopping"); }
+    void stop(servicekit::context& ctx) override {
+        ctx.log().warn("probe stopping");
+        if (std::getenv("SYSV_PROBE_ENV_HANG"))
+            for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+    }
 
 private:
     std::vector<std::string> argv_;
@@ -84,6 +90,7 @@ int main(int argc, char** argv) {
         cfg.working_directory = d;
         cfg.environment["SYSV_PROBE_DIR"] = d;
     }
+    if (std::getenv("SYSV_PROBE_ENV_HANG")) cfg.stop_timeout = std::chrono::milliseconds(500);
     if (const char* u = std::getenv("SYSV_PROBE_USER")) cfg.user = u;
     if (const char* g = std::getenv("SYSV_PROBE_GROUP")) cfg.group = g;
     if (const char* logs = std::getenv("SYSV_PROBE_SANITIZER_LOGS")) {

@@ -8,7 +8,8 @@ the service.
     crash       restart policies: on-failure restarts a crash and not a clean
                 exit, always restarts a clean exit, never restarts nothing
     stop        a stop() that hangs: `stop` returns once run() ended the process
-                with 124, well within TimeoutStopSec; the unit file is 0644
+                with 124, well within TimeoutStopSec, and the journal has its
+                stop-timeout line; the unit file is 0644
                 root:root even when installed under umask 077
     inject      install with `enable` (a unit enabled at boot) or
                 `daemon-reload` (a manual one) failing (a systemctl wrapper first
@@ -142,6 +143,16 @@ class Test:
                    f"before TimeoutStopSec ({timeout_stop})")
         self.check(status == "124", f"hang-stop: the process ended itself with 124, not killed by systemd "
                                     f"(ExecMainStatus={status})")
+        # Written from the stop timer's signal handler: one native datagram.
+        want = "stop() did not return within the stop timeout (2000 ms); exiting with 124"
+        deadline = time.monotonic() + 10
+        while True:
+            said = self.sb.run("journalctl", "--no-pager", "-o", "cat", f"SYSLOG_IDENTIFIER={name}",
+                               "_TRANSPORT=journal", "PRIORITY=2").stdout
+            if want in said.splitlines() or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.check(want in said.splitlines(), "hang-stop: the journal has the stop-timeout line (priority 2)", said)
         self.svc("uninstall", name)
 
     def inject(self):

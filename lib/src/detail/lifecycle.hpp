@@ -48,7 +48,8 @@ public:
 
 /// The thread that watches start() and stop(): while one of them runs, it calls
 /// `tick` every `period` (so a manager with a start/stop timeout, the SCM,
-/// sees progress) and `late` once a deadline has passed (the stop timeout).
+/// sees progress) and `late` once a deadline has passed (the stop timeout,
+/// where no stop_alarm does it: macOS, the SCM, a failed alarm).
 /// The thread is started once, by prepare() or by the first watch that needs
 /// it, and then waits for the next watch: a stop starts no thread. That keeps
 /// thread creation off the stop path, which is both faster (docs/PERFORMANCE.md)
@@ -93,6 +94,45 @@ private:
     std::shared_ptr<state> state_;
 };
 
+/// A sink that can also write the stop-timeout line from a signal handler,
+/// where spdlog cannot be used (a stop_alarm's). The line is rendered while
+/// the process is well, as stop() begins; written, if at all, when stop() has
+/// hung past the stop timeout.
+class last_line_sink {
+public:
+    /// `text` at level critical from the logger `name`, as this sink would
+    /// write it at `when`.
+    virtual std::string render_last_line(std::string_view name, std::string_view text,
+                                         std::chrono::system_clock::time_point when) = 0;
+    /// Writes what render_last_line() returned. Async-signal-safe, and never
+    /// waits for a reader.
+    virtual void write_last_line(const std::string& rendered) const noexcept = 0;
+
+protected:
+    ~last_line_sink() = default;
+};
+
+/// The stop timeout without a thread, where the platform has the means (Linux:
+/// a POSIX timer, platform/linux/stop_alarm.cpp). If the deadline passes before
+/// disarm(), a signal handler writes each line through its sink and ends the
+/// process with exit_stop_timeout. Without an alarm, the watcher's thread
+/// enforces the timeout (docs/PERFORMANCE.md says why a thread costs the stop).
+class stop_alarm {
+public:
+    struct line {
+        spdlog::sink_ptr sink;  // kept alive while armed
+        const last_line_sink* writer;
+        std::string text;
+    };
+    virtual ~stop_alarm() = default;
+    /// False when the alarm cannot be set (no timer): the caller watches
+    /// another way.
+    virtual bool arm(std::chrono::milliseconds timeout, std::vector<line> lines) noexcept = 0;
+    /// Returns only if the deadline had not passed; otherwise the process is
+    /// ending, and this waits for it.
+    virtual void disarm() noexcept = 0;
+};
+
 /// The events a platform feeds into a running service.
 enum class event { stop, shutdown, reload };
 
@@ -100,8 +140,11 @@ class lifecycle {
 public:
     /// `wake` is called (from any thread, never from a signal handler) when
     /// request_stop() needs the platform's wait loop to look at stop_requested().
+    /// With an `alarm` (which must outlive the lifecycle), it enforces the stop
+    /// timeout, and no thread is started for it.
     lifecycle(config cfg, service& svc, manager_link& link,
-              std::shared_ptr<spdlog::logger> logger, std::function<void()> wake);
+              std::shared_ptr<spdlog::logger> logger, std::function<void()> wake,
+              stop_alarm* alarm = nullptr);
 
     context& ctx() noexcept { return ctx_; }
     spdlog::logger& log() noexcept { return *logger_; }
@@ -136,6 +179,10 @@ public:
 
 private:
     [[noreturn]] void last_words(std::chrono::milliseconds timeout) noexcept;
+    /// Arms the alarm, if there is one, with the stop-timeout line rendered
+    /// for every sink that can write it from a signal handler.
+    bool arm_alarm(std::chrono::milliseconds timeout);
+    bool uses_watcher() const noexcept { return alarm_ == nullptr || link_.progress_period().count() > 0; }
 
     struct periodic {
         task_id id;
@@ -161,6 +208,7 @@ private:
     mutable std::mutex tasks_mutex_;
     std::vector<periodic> tasks_;
     std::uint64_t last_task_id_ = 0;
+    stop_alarm* alarm_;
     watcher watcher_;
 };
 

@@ -1,0 +1,114 @@
+#include "linux/stop_alarm.hpp"
+
+#include <servicekit/run.hpp>
+
+#include <cstdlib>
+#include <pthread.h>
+#include <unistd.h>
+
+namespace servicekit::detail::linux_alarm {
+
+namespace {
+
+// The armed alarm, for the handler; and the handler it replaced.
+std::atomic<timer_alarm*> current{nullptr};
+struct sigaction replaced {};
+
+// A SIGRTMAX from anyone but the timer goes where it went before.
+void pass_on(int signo, siginfo_t* info, void* context) noexcept {
+    if ((replaced.sa_flags & SA_SIGINFO) != 0) {
+        if (replaced.sa_sigaction != nullptr) replaced.sa_sigaction(signo, info, context);
+    } else if (replaced.sa_handler != SIG_DFL && replaced.sa_handler != SIG_IGN) {
+        replaced.sa_handler(signo);
+    }
+}
+
+}  // namespace
+
+int alarm_signal() noexcept { return SIGRTMAX; }
+
+void timer_alarm::on_alarm(int signo, siginfo_t* info, void* context) noexcept {
+    timer_alarm* const alarm = current.load();
+    if (alarm == nullptr || info == nullptr || info->si_code != SI_TIMER || info->si_value.sival_ptr != alarm) {
+        pass_on(signo, info, context);
+        return;
+    }
+    int expected = armed;
+    if (!alarm->state_.compare_exchange_strong(expected, firing)) {
+        // The second expiry: the first is stuck writing a line.
+        if (expected == firing) std::_Exit(exit_stop_timeout);
+        return;  // stop() returned in time
+    }
+    itimerspec backstop{};
+    backstop.it_value.tv_sec = 1;
+    ::timer_settime(alarm->timer_, 0, &backstop, nullptr);
+    for (const auto& l : alarm->lines_) l.writer->write_last_line(l.text);
+    std::_Exit(exit_stop_timeout);
+}
+
+timer_alarm::~timer_alarm() {
+    if (have_timer_) ::timer_delete(timer_);
+    if (have_handler_) ::sigaction(alarm_signal(), &replaced, nullptr);
+    timer_alarm* self = this;
+    current.compare_exchange_strong(self, nullptr);
+}
+
+bool timer_alarm::arm(std::chrono::milliseconds timeout, std::vector<line> lines) noexcept {
+    const int signo = alarm_signal();
+    if (!have_timer_) {
+        sigevent ev{};
+        ev.sigev_notify = SIGEV_SIGNAL;
+        ev.sigev_signo = signo;
+        ev.sigev_value.sival_ptr = this;
+        if (::timer_create(CLOCK_MONOTONIC, &ev, &timer_) != 0) return false;
+        have_timer_ = true;
+    }
+    if (!have_handler_) {
+        struct sigaction sa {};
+        sa.sa_sigaction = on_alarm;
+        sigemptyset(&sa.sa_mask);
+        // SA_NODEFER: the second expiry must reach a handler stuck in a write.
+        sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_RESTART;
+        if (::sigaction(signo, &sa, &replaced) != 0) return false;
+        have_handler_ = true;
+    }
+    lines_ = std::move(lines);
+    current.store(this);
+    state_.store(armed);
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+    itimerspec when{};
+    when.it_value.tv_sec = static_cast<time_t>(s.count());
+    when.it_value.tv_nsec = static_cast<long>(std::chrono::nanoseconds(timeout - s).count());
+    if (::timer_settime(timer_, 0, &when, nullptr) != 0) {
+        state_.store(idle);
+        return false;
+    }
+    // A program may block signals on the thread that calls stop(); the
+    // signal must not wait for that (a stop timeout is at least 100 ms).
+    sigset_t set, before;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    unblocked_ = ::pthread_sigmask(SIG_UNBLOCK, &set, &before) == 0 && sigismember(&before, signo) == 1;
+    return true;
+}
+
+void timer_alarm::disarm() noexcept {
+    int expected = armed;
+    if (!state_.compare_exchange_strong(expected, disarmed)) {
+        // The handler, on another thread, is writing the last line; the
+        // process ends with it.
+        if (expected == firing)
+            for (;;) ::pause();
+        return;
+    }
+    const itimerspec off{};
+    ::timer_settime(timer_, 0, &off, nullptr);
+    if (unblocked_) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, alarm_signal());
+        ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    }
+}
+
+}  // namespace servicekit::detail::linux_alarm

@@ -1,0 +1,166 @@
+// The stop timeout's POSIX timer (platform/linux/stop_alarm.cpp): disarmed in
+// time it never fires, a SIGRTMAX that is not the timer's goes to the handler
+// it replaced, and a deadline that passes writes the last lines and ends the
+// process with 124, 1 s later at the latest if a line cannot be written. And
+// the terminal sink's last line does not wait on a stderr nobody reads.
+#include <doctest/doctest.h>
+
+#include "linux/stop_alarm.hpp"
+
+#include <servicekit/run.hpp>
+
+#include <spdlog/sinks/sink.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <memory>
+#include <string>
+#include <thread>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using servicekit::detail::last_line_sink;
+using servicekit::detail::stop_alarm;
+using servicekit::detail::linux_alarm::alarm_signal;
+using servicekit::detail::linux_alarm::timer_alarm;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::atomic<int> passed_on{0};
+void count(int) { ++passed_on; }
+
+// A sink whose last line goes to a file descriptor, or never returns.
+class fd_sink final : public spdlog::sinks::sink, public last_line_sink {
+public:
+    explicit fd_sink(int fd, bool stuck = false) : fd_(fd), stuck_(stuck) {}
+    void log(const spdlog::details::log_msg&) override {}
+    void flush() override {}
+    void set_pattern(const std::string&) override {}
+    void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
+    std::string render_last_line(std::string_view, std::string_view text,
+                                 std::chrono::system_clock::time_point) override {
+        return std::string(text) + "\n";
+    }
+    void write_last_line(const std::string& rendered) const noexcept override {
+        while (stuck_) std::this_thread::sleep_for(1h);
+        [[maybe_unused]] const auto n = ::write(fd_, rendered.data(), rendered.size());
+    }
+
+private:
+    int fd_;
+    bool stuck_;
+};
+
+struct ended {
+    int status;
+    std::chrono::steady_clock::duration after;
+    std::string written;  // what the child wrote to `out`
+};
+
+// Runs body(out) in a child process, which must end it; `out` is a pipe's
+// write end.
+template <class Body>
+ended in_child(Body body) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::close(fds[0]);
+        body(fds[1]);
+        ::_exit(91);
+    }
+    ::close(fds[1]);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    ended e{status, std::chrono::steady_clock::now() - t0, {}};
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) e.written.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    return e;
+}
+
+// Arms an alarm of `timeout` in a child process whose stop() never returns.
+ended hang_in_child(std::chrono::milliseconds timeout, bool stuck) {
+    return in_child([&](int out) {
+        timer_alarm alarm;
+        auto sink = std::make_shared<fd_sink>(out, stuck);
+        std::vector<stop_alarm::line> lines;
+        lines.push_back({sink, sink.get(), sink->render_last_line("t", "the last line", {})});
+        if (!alarm.arm(timeout, std::move(lines))) ::_exit(90);
+        for (;;) std::this_thread::sleep_for(1h);  // stop() hangs
+    });
+}
+
+}  // namespace
+
+TEST_CASE("stop alarm: disarmed in time it never fires; others' SIGRTMAX goes to the handler it replaced") {
+    struct sigaction mine {}, before {};
+    mine.sa_handler = count;
+    sigemptyset(&mine.sa_mask);
+    REQUIRE(::sigaction(alarm_signal(), &mine, &before) == 0);
+    passed_on = 0;
+    {
+        timer_alarm alarm;
+        REQUIRE(alarm.arm(100ms, {}));
+        ::raise(alarm_signal());  // not the timer's
+        CHECK(passed_on.load() == 1);
+        alarm.disarm();
+        std::this_thread::sleep_for(250ms);  // past the deadline, and still here
+    }
+    struct sigaction now {};
+    REQUIRE(::sigaction(alarm_signal(), nullptr, &now) == 0);
+    CHECK((now.sa_handler == &count));  // restored by the alarm's end
+    ::raise(alarm_signal());
+    CHECK(passed_on.load() == 2);
+    ::sigaction(alarm_signal(), &before, nullptr);
+}
+
+TEST_CASE("stop alarm: the deadline passes: the line is written and the process ends with 124") {
+    const auto e = hang_in_child(200ms, false);
+    REQUIRE(WIFEXITED(e.status));
+    CHECK(WEXITSTATUS(e.status) == servicekit::exit_stop_timeout);
+    CHECK(e.written == "the last line\n");
+    CHECK(e.after >= 190ms);
+}
+
+// GCC's TSan runtime blocks every signal while a handler runs (SA_NODEFER
+// has no effect under it), so the second expiry cannot reach the stuck one.
+#if !defined(__SANITIZE_THREAD__)
+TEST_CASE("stop alarm: a line that cannot be written: the process still ends, 1 s later") {
+    const auto e = hang_in_child(200ms, true);
+    REQUIRE(WIFEXITED(e.status));
+    CHECK(WEXITSTATUS(e.status) == servicekit::exit_stop_timeout);
+    CHECK(e.written.empty());
+    CHECK(e.after >= 1150ms);
+}
+#endif
+
+TEST_CASE("the terminal sink's last line: a stderr that nobody reads holds it up 1 s, not for ever") {
+    auto sink = servicekit::detail::make_terminal_sink();
+    auto* writer = dynamic_cast<last_line_sink*>(sink.get());
+    REQUIRE(writer != nullptr);
+    const std::string line = writer->render_last_line("t", "the last line", std::chrono::system_clock::now());
+    CHECK(line.find("[t] [critical] the last line") != std::string::npos);
+
+    const auto e = in_child([&](int out) {
+        // stderr: a pipe filled to the brim, never read
+        ::fcntl(out, F_SETFL, O_NONBLOCK);
+        const std::string block(4096, 'x');
+        while (::write(out, block.data(), block.size()) > 0) {}
+        while (::write(out, block.data(), 1) > 0) {}
+        ::fcntl(out, F_SETFL, 0);
+        ::dup2(out, STDERR_FILENO);
+        writer->write_last_line(line);
+        ::_exit(0);
+    });
+    CHECK(WIFEXITED(e.status));
+    CHECK(WEXITSTATUS(e.status) == 0);
+    CHECK(e.written.find("critical") == std::string::npos);
+    CHECK(e.after >= 900ms);
+    CHECK(e.after < 5s);
+}
