@@ -201,10 +201,13 @@ bool lifecycle::start() {
     }
     link_.ready();
     logger_->info("started");
-    // The stop timeout's thread, if it needs one, now that the service is up:
-    // then a stop starts none.
-    if (uses_watcher() && !watcher_.prepare())
+    // The stop timeout's timer or thread, now that the service is up: then a
+    // stop creates neither.
+    if (!uses_watcher()) {
+        if (!alarm_->prepare()) logger_->warn("no timer could be created for the stop timeout; will try again at stop");
+    } else if (!watcher_.prepare()) {
         logger_->warn("no thread could be started to enforce the stop timeout; will try again at stop");
+    }
     return true;
 }
 

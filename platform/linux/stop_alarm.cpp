@@ -47,22 +47,34 @@ void timer_alarm::on_alarm(int signo, siginfo_t* info, void* context) noexcept {
 }
 
 timer_alarm::~timer_alarm() {
-    if (have_timer_) ::timer_delete(timer_);
+    if (thread_ != 0) ::timer_delete(timer_);
     if (have_handler_) ::sigaction(alarm_signal(), &replaced, nullptr);
     timer_alarm* self = this;
     current.compare_exchange_strong(self, nullptr);
 }
 
+bool timer_alarm::prepare() noexcept {
+    const pid_t self = ::gettid();
+    if (thread_ == self) return true;
+    if (thread_ != 0) ::timer_delete(timer_);  // made on another thread
+    thread_ = 0;
+    sigevent ev{};
+    ev.sigev_notify = SIGEV_THREAD_ID;
+#if defined(sigev_notify_thread_id)
+    ev.sigev_notify_thread_id = self;
+#else
+    ev._sigev_un._tid = self;  // glibc before 2.38 has no name for it
+#endif
+    ev.sigev_signo = alarm_signal();
+    ev.sigev_value.sival_ptr = this;
+    if (::timer_create(CLOCK_MONOTONIC, &ev, &timer_) != 0) return false;
+    thread_ = self;
+    return true;
+}
+
 bool timer_alarm::arm(std::chrono::milliseconds timeout, std::vector<line> lines) noexcept {
     const int signo = alarm_signal();
-    if (!have_timer_) {
-        sigevent ev{};
-        ev.sigev_notify = SIGEV_SIGNAL;
-        ev.sigev_signo = signo;
-        ev.sigev_value.sival_ptr = this;
-        if (::timer_create(CLOCK_MONOTONIC, &ev, &timer_) != 0) return false;
-        have_timer_ = true;
-    }
+    if (!prepare()) return false;
     if (!have_handler_) {
         struct sigaction sa {};
         sa.sa_sigaction = on_alarm;
@@ -92,15 +104,13 @@ bool timer_alarm::arm(std::chrono::milliseconds timeout, std::vector<line> lines
     return true;
 }
 
+// The handler runs on this thread and never returns once the deadline has
+// passed, so a disarm() that runs finds the alarm armed; a signal sent between
+// the state's change and the timer's is delivered as timer_settime() returns,
+// and the handler ignores it.
 void timer_alarm::disarm() noexcept {
     int expected = armed;
-    if (!state_.compare_exchange_strong(expected, disarmed)) {
-        // The handler, on another thread, is writing the last line; the
-        // process ends with it.
-        if (expected == firing)
-            for (;;) ::pause();
-        return;
-    }
+    if (!state_.compare_exchange_strong(expected, disarmed)) return;
     const itimerspec off{};
     ::timer_settime(timer_, 0, &off, nullptr);
     if (unblocked_) {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <ctime>
+#include <sys/types.h>
 
 namespace servicekit::detail::linux_alarm {
 
@@ -16,13 +17,15 @@ namespace servicekit::detail::linux_alarm {
 /// to the handler it replaced, if that was a function, and otherwise ignored.
 int alarm_signal() noexcept;
 
-/// One per run(). When the deadline passes, the signal's handler (SA_NODEFER,
-/// on whichever thread the kernel picks) writes each line through its sink
-/// and calls _Exit(exit_stop_timeout); if a write blocks despite all (a
-/// terminal that is not read), the timer's second expiry, 1 s later, ends the
-/// process without it. Everything the handler does is async-signal-safe, so a
-/// stop() that hangs holding a lock (malloc's, a sink's) cannot keep the
-/// process alive or the line from servicekit's own sinks.
+/// One per run(). The timer signals the thread that arms it (SIGEV_THREAD_ID),
+/// the one that runs stop() and disarms it, so the handler never races
+/// disarm() or the alarm's end, and a sigwait() elsewhere cannot take the
+/// signal. When the deadline passes, the handler (SA_NODEFER) writes each
+/// line through its sink and calls _Exit(exit_stop_timeout); if a write blocks
+/// despite all, the timer's second expiry, 1 s later, ends the process
+/// without it. Everything the handler does is async-signal-safe, so a stop()
+/// that hangs holding a lock (malloc's, a sink's) cannot keep the process
+/// alive or the line from servicekit's own sinks.
 class timer_alarm final : public stop_alarm {
 public:
     timer_alarm() = default;
@@ -30,18 +33,20 @@ public:
     timer_alarm(const timer_alarm&) = delete;
     timer_alarm& operator=(const timer_alarm&) = delete;
 
+    bool prepare() noexcept override;
     bool arm(std::chrono::milliseconds timeout, std::vector<line> lines) noexcept override;
     void disarm() noexcept override;
 
 private:
     static void on_alarm(int signo, siginfo_t* info, void* context) noexcept;
-    // armed -> firing (the handler won) or armed -> disarmed (stop() returned
-    // first); only the winner goes on.
+    // armed -> firing (the deadline passed) or armed -> disarmed (stop()
+    // returned first); a handler that finds the alarm firing is the second
+    // expiry.
     enum state : int { idle, armed, firing, disarmed };
     std::atomic<int> state_{idle};
     std::vector<line> lines_;  // freed with the alarm, never while armed
     timer_t timer_{};
-    bool have_timer_ = false;
+    pid_t thread_ = 0;  // the thread the timer signals; 0: no timer
     bool have_handler_ = false;
     bool unblocked_ = false;  // arm() unblocked the signal on its thread
 };

@@ -98,7 +98,9 @@ def stop_tests(app, tmp, check):
         rc, err = None, "still running 10 s after SIGTERM: " + p.communicate()[1]
     elapsed = time.monotonic() - t0
     check(rc == 124, f"hang-stop-in-log: exit 124 (exit_stop_timeout), got {rc}", err)
-    check(0.6 <= elapsed <= 3.0, f"hang-stop-in-log: ended {elapsed:.2f} s after SIGTERM (stop timeout 0.7 s)")
+    # Not the watcher thread's 1 s grace: the timer's handler needs no lock.
+    limit = 3.0 if os.environ.get("SERVICEKIT_TEST_SANITIZED") else 1.4
+    check(0.6 <= elapsed <= limit, f"hang-stop-in-log: ended {elapsed:.2f} s after SIGTERM (stop timeout 0.7 s)")
     check("did not return within the stop timeout" in err, "hang-stop-in-log: the terminal sink still got the line", err)
 
     # Wake-ups from other threads while the run thread is busy must not crowd

@@ -125,6 +125,9 @@ public:
         std::string text;
     };
     virtual ~stop_alarm() = default;
+    /// Sets up what arm() needs, once the service is up, on the thread that
+    /// will call arm(); false if it could not (arm() tries again).
+    virtual bool prepare() noexcept = 0;
     /// False when the alarm cannot be set (no timer): the caller watches
     /// another way.
     virtual bool arm(std::chrono::milliseconds timeout, std::vector<line> lines) noexcept = 0;
