@@ -27,6 +27,13 @@ void pass_on(int signo, siginfo_t* info, void* context) noexcept {
 
 int alarm_signal() noexcept { return SIGRTMAX; }
 
+sigset_t alarm_signal_set() noexcept {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, alarm_signal());
+    return set;
+}
+
 void timer_alarm::on_alarm(int signo, siginfo_t* info, void* context) noexcept {
     timer_alarm* const alarm = current.load();
     if (alarm == nullptr || info == nullptr || info->si_code != SI_TIMER || info->si_value.sival_ptr != alarm) {
@@ -97,9 +104,8 @@ bool timer_alarm::arm(std::chrono::milliseconds timeout, std::vector<line> lines
     }
     // A program may block signals on the thread that calls stop(); the
     // signal must not wait for that (a stop timeout is at least 100 ms).
-    sigset_t set, before;
-    sigemptyset(&set);
-    sigaddset(&set, signo);
+    const sigset_t set = alarm_signal_set();
+    sigset_t before;
     unblocked_ = ::pthread_sigmask(SIG_UNBLOCK, &set, &before) == 0 && sigismember(&before, signo) == 1;
     return true;
 }
@@ -114,9 +120,7 @@ void timer_alarm::disarm() noexcept {
     const itimerspec off{};
     ::timer_settime(timer_, 0, &off, nullptr);
     if (unblocked_) {
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, alarm_signal());
+        const sigset_t set = alarm_signal_set();
         ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
     }
 }

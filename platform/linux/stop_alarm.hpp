@@ -16,6 +16,8 @@ namespace servicekit::detail::linux_alarm {
 /// return); a SIGRTMAX that does not come from the timer meanwhile is passed
 /// to the handler it replaced, if that was a function, and otherwise ignored.
 int alarm_signal() noexcept;
+/// A set holding alarm_signal() alone, for pthread_sigmask().
+sigset_t alarm_signal_set() noexcept;
 
 /// One per run(). The timer signals the thread that arms it (SIGEV_THREAD_ID),
 /// the one that runs stop() and disarms it, so the handler never races

@@ -25,6 +25,7 @@
 using servicekit::detail::last_line_sink;
 using servicekit::detail::stop_alarm;
 using servicekit::detail::linux_alarm::alarm_signal;
+using servicekit::detail::linux_alarm::alarm_signal_set;
 using servicekit::detail::linux_alarm::timer_alarm;
 using namespace std::chrono_literals;
 
@@ -90,9 +91,7 @@ ended in_child(Body body) {
 ended hang_in_child(std::chrono::milliseconds timeout, bool stuck, bool blocked = false) {
     return in_child([&](int out) {
         if (blocked) {
-            sigset_t set;
-            sigemptyset(&set);
-            sigaddset(&set, alarm_signal());
+            const sigset_t set = alarm_signal_set();
             ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
         }
         timer_alarm alarm;
@@ -140,9 +139,8 @@ TEST_CASE("stop alarm: the deadline passes: the line is written and the process 
 }
 
 TEST_CASE("stop alarm: disarm() puts back the signal mask that arm() found") {
-    sigset_t set, before, now;
-    sigemptyset(&set);
-    sigaddset(&set, alarm_signal());
+    const sigset_t set = alarm_signal_set();
+    sigset_t before, now;
     REQUIRE(::pthread_sigmask(SIG_BLOCK, &set, &before) == 0);
     {
         timer_alarm alarm;
