@@ -14,13 +14,22 @@ namespace {
 std::atomic<timer_alarm*> current{nullptr};
 struct sigaction replaced {};
 
-// A SIGRTMAX from anyone but the timer goes where it went before.
+// A SIGRTMAX from anyone but the timer goes where it went before, called as
+// the kernel would have called it: with its sa_mask blocked, and the signal
+// too unless it asked for SA_NODEFER. (A default disposition, which would end
+// the process, is not followed: the signal is ignored while the alarm is set.)
 void pass_on(int signo, siginfo_t* info, void* context) noexcept {
-    if ((replaced.sa_flags & SA_SIGINFO) != 0) {
-        if (replaced.sa_sigaction != nullptr) replaced.sa_sigaction(signo, info, context);
-    } else if (replaced.sa_handler != SIG_DFL && replaced.sa_handler != SIG_IGN) {
-        replaced.sa_handler(signo);
-    }
+    const bool with_info = (replaced.sa_flags & SA_SIGINFO) != 0;
+    if (with_info ? replaced.sa_sigaction == nullptr
+                  : replaced.sa_handler == SIG_DFL || replaced.sa_handler == SIG_IGN)
+        return;
+    sigset_t block = replaced.sa_mask;
+    if ((replaced.sa_flags & SA_NODEFER) == 0) sigaddset(&block, signo);
+    sigset_t before;
+    ::pthread_sigmask(SIG_BLOCK, &block, &before);
+    if (with_info) replaced.sa_sigaction(signo, info, context);
+    else replaced.sa_handler(signo);
+    ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 
 }  // namespace

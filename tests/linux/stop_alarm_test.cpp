@@ -1,8 +1,10 @@
 // The stop timeout's POSIX timer (platform/linux/stop_alarm.cpp): disarmed in
 // time it never fires, a SIGRTMAX that is not the timer's goes to the handler
 // it replaced, and a deadline that passes writes the last lines and ends the
-// process with 124, 1 s later at the latest if a line cannot be written. And
-// the terminal sink's last line does not wait on a stderr nobody reads.
+// process with 124, 1 s later at the latest if a line cannot be written;
+// disarm() stops the timer itself. And the terminal sink's last line does not
+// wait on a stderr nobody reads (the journal and syslog sinks' last lines:
+// systemd_runtime_test.cpp).
 #include <doctest/doctest.h>
 
 #include "linux/stop_alarm.hpp"
@@ -33,6 +35,12 @@ namespace {
 
 std::atomic<int> passed_on{0};
 void count(int) { ++passed_on; }
+
+sigset_t mask_in_handler;
+void record_mask(int) {
+    ::pthread_sigmask(SIG_BLOCK, nullptr, &mask_in_handler);
+    ++passed_on;
+}
 
 // A sink whose last line goes to a file descriptor, or never returns.
 class fd_sink final : public spdlog::sinks::sink, public last_line_sink {
@@ -125,6 +133,48 @@ TEST_CASE("stop alarm: disarmed in time it never fires; others' SIGRTMAX goes to
     ::raise(alarm_signal());
     CHECK(passed_on.load() == 2);
     ::sigaction(alarm_signal(), &before, nullptr);
+}
+
+TEST_CASE("stop alarm: the handler it replaced runs with its own signal mask") {
+    struct sigaction mine {}, before {};
+    mine.sa_handler = record_mask;
+    sigemptyset(&mine.sa_mask);
+    sigaddset(&mine.sa_mask, SIGUSR2);
+    REQUIRE(::sigaction(alarm_signal(), &mine, &before) == 0);
+    passed_on = 0;
+    {
+        timer_alarm alarm;
+        REQUIRE(alarm.arm(1h, {}));
+        ::raise(alarm_signal());  // not the timer's
+        REQUIRE(passed_on.load() == 1);
+        CHECK(sigismember(&mask_in_handler, SIGUSR2) == 1);
+        CHECK(sigismember(&mask_in_handler, alarm_signal()) == 1);  // it did not ask for SA_NODEFER
+        sigset_t now;
+        REQUIRE(::pthread_sigmask(SIG_BLOCK, nullptr, &now) == 0);
+        CHECK(sigismember(&now, SIGUSR2) == 0);  // put back after it
+        alarm.disarm();
+    }
+    ::sigaction(alarm_signal(), &before, nullptr);
+}
+
+TEST_CASE("stop alarm: disarm() stops the timer, not only its handler") {
+    // With the signal blocked (disarm() blocks it again), an expiry after
+    // disarm() would stay pending.
+    const sigset_t set = alarm_signal_set();
+    sigset_t before;
+    REQUIRE(::pthread_sigmask(SIG_BLOCK, &set, &before) == 0);
+    {
+        timer_alarm alarm;
+        REQUIRE(alarm.arm(50ms, {}));
+        alarm.disarm();
+        std::this_thread::sleep_for(200ms);
+        sigset_t pending;
+        REQUIRE(::sigpending(&pending) == 0);
+        CHECK(sigismember(&pending, alarm_signal()) == 0);
+    }
+    const timespec none{};
+    while (::sigtimedwait(&set, nullptr, &none) > 0) {}
+    ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 
 TEST_CASE("stop alarm: the deadline passes: the line is written and the process ends with 124") {
