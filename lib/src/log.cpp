@@ -67,28 +67,31 @@ public:
     }
 
     // A terminal or pipe that nobody reads gets a second, then the line is
-    // dropped: each write waits for room first (poll), and a pipe with room
-    // takes a line this short whole.
+    // dropped; a pipe with room takes a line this short whole.
     void write_last_line(const std::string& rendered) const noexcept override {
-        using namespace std::chrono;
-        const auto deadline = steady_clock::now() + seconds(1);
-        std::size_t done = 0;
-        while (done < rendered.size()) {
-            const auto left = duration_cast<milliseconds>(deadline - steady_clock::now()).count();
-            pollfd room{STDERR_FILENO, POLLOUT, 0};
-            if (left <= 0) return;
-            const int ready = ::poll(&room, 1, static_cast<int>(left));
-            if (ready < 0 && errno == EINTR) continue;
-            if (ready <= 0 || (room.revents & POLLOUT) == 0) return;
-            const auto n = ::write(STDERR_FILENO, rendered.data() + done, rendered.size() - done);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return;
-            done += static_cast<std::size_t>(n);
-        }
+        write_bounded(STDERR_FILENO, rendered, std::chrono::seconds(1));
     }
 };
 
 }  // namespace
+
+void write_bounded(int fd, std::string_view text, std::chrono::milliseconds budget) noexcept {
+    using namespace std::chrono;
+    const auto deadline = steady_clock::now() + budget;
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const auto left = duration_cast<milliseconds>(deadline - steady_clock::now()).count();
+        if (left <= 0) return;
+        pollfd room{fd, POLLOUT, 0};
+        const int ready = ::poll(&room, 1, static_cast<int>(left));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0 || (room.revents & POLLOUT) == 0) return;
+        const auto n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        done += static_cast<std::size_t>(n);
+    }
+}
 #endif
 
 spdlog::sink_ptr make_terminal_sink() {

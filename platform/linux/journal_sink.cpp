@@ -6,16 +6,20 @@
 #include <spdlog/details/os.h>
 #include <spdlog/sinks/syslog_sink.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <initializer_list>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -77,6 +81,21 @@ bool unix_address(std::string_view path, sockaddr_un& sa, socklen_t& len) noexce
     std::memcpy(sa.sun_path, path.data(), path.size());
     len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
     return true;
+}
+
+// A last line for stderr: the parts and a newline, written at once so that
+// no other line lands inside it (a longer line is cut), bounded to 1 s.
+// Async-signal-safe.
+void stderr_line(std::initializer_list<std::string_view> parts) noexcept {
+    std::array<char, 1024> line;
+    std::size_t n = 0;
+    for (const std::string_view part : parts) {
+        const std::size_t take = std::min(part.size(), line.size() - 1 - n);
+        std::memcpy(line.data() + n, part.data(), take);
+        n += take;
+    }
+    line[n++] = '\n';
+    write_bounded(STDERR_FILENO, std::string_view(line.data(), n), std::chrono::seconds(1));
 }
 
 }  // namespace
@@ -152,17 +171,32 @@ std::string journal_sink::render_last_line(std::string_view, std::string_view te
 void journal_sink::write_last_line(const std::string& rendered) const noexcept {
     sockaddr_un sa;
     socklen_t len = 0;
-    if (fd_ >= 0 && unix_address(socket_path_, sa, len))
+    if (fd_ >= 0 && unix_address(socket_path_, sa, len) &&
         ::sendto(fd_, rendered.data(), rendered.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
-                 reinterpret_cast<const sockaddr*>(&sa), len);
+                 reinterpret_cast<const sockaddr*>(&sa), len) == static_cast<ssize_t>(rendered.size()))
+        return;
+    // To stderr, as sink_it_() does: "<2>identifier: text". The text is the
+    // entry's first field, MESSAGE, in either of its forms (entry()).
+    std::string_view message(rendered);
+    if (message.substr(0, 8) == "MESSAGE=") {
+        message = message.substr(8, message.find('\n') - 8);
+    } else if (message.substr(0, 8) == "MESSAGE\n" && message.size() >= 16) {
+        std::uint64_t size = 0;
+        for (std::size_t i = 16; i-- > 8;) size = (size << 8) | static_cast<unsigned char>(message[i]);
+        message = message.substr(16, static_cast<std::size_t>(size));
+    } else {
+        return;
+    }
+    stderr_line({"<2>", identifier_, ": ", message});
 }
 
 namespace {
 
 class syslog_sink final : public spdlog::sinks::syslog_sink_mt, public last_line_sink {
 public:
-    explicit syslog_sink(const std::string& identifier)
-        : spdlog::sinks::syslog_sink_mt(identifier, LOG_PID, LOG_DAEMON, false), identifier_(identifier) {}
+    syslog_sink(const std::string& identifier, std::string last_line_socket)
+        : spdlog::sinks::syslog_sink_mt(identifier, LOG_PID, LOG_DAEMON, false), identifier_(identifier),
+          socket_path_(std::move(last_line_socket)) {}
 
     // "<26>Nov 22 09:05:01 name[pid]: text", as syslog(3) writes it (the C
     // locale's month names), at the time the line is due.
@@ -178,26 +212,42 @@ public:
                            local.tm_hour, local.tm_min, local.tm_sec, identifier_, ::getpid(), text);
     }
 
+    // As syslog(3) sends it: a datagram, or on a stream socket (some
+    // syslog-ng set-ups) the line and a NUL byte; stderr if neither is taken.
     void write_last_line(const std::string& rendered) const noexcept override {
         sockaddr_un sa;
         socklen_t len = 0;
-        const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) return;
-        if (unix_address(syslog_socket_path, sa, len))
-            ::sendto(fd, rendered.data(), rendered.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
-                     reinterpret_cast<const sockaddr*>(&sa), len);
-        ::close(fd);
+        if (!unix_address(socket_path_, sa, len)) return;
+        if (send_to(SOCK_DGRAM, sa, len, rendered, false) || send_to(SOCK_STREAM, sa, len, rendered, true)) return;
+        stderr_line({rendered});
     }
 
 private:
-    static constexpr std::string_view syslog_socket_path = "/dev/log";
+    // Async-signal-safe; never waits for the daemon.
+    static bool send_to(int type, const sockaddr_un& sa, socklen_t len, const std::string& text, bool nul) noexcept {
+        const int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) return false;
+        bool sent = false;
+        if (::connect(fd, reinterpret_cast<const sockaddr*>(&sa), len) == 0) {
+            char end = '\0';
+            iovec iov[2] = {{const_cast<char*>(text.data()), text.size()}, {&end, nul ? 1U : 0U}};
+            msghdr mh{};
+            mh.msg_iov = iov;
+            mh.msg_iovlen = 2;
+            sent = ::sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == static_cast<ssize_t>(text.size() + (nul ? 1 : 0));
+        }
+        ::close(fd);
+        return sent;
+    }
+
     std::string identifier_;
+    std::string socket_path_;
 };
 
 }  // namespace
 
-spdlog::sink_ptr make_syslog_sink(const std::string& identifier) {
-    return std::make_shared<syslog_sink>(identifier);
+spdlog::sink_ptr make_syslog_sink(const std::string& identifier, std::string last_line_socket) {
+    return std::make_shared<syslog_sink>(identifier, std::move(last_line_socket));
 }
 
 spdlog::sink_ptr make_journal_sink(const std::string& identifier) {

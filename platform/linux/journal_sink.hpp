@@ -24,7 +24,9 @@ inline constexpr std::string_view journal_socket_path = "/run/systemd/journal/so
 /// sealed memfd, as sd_journal_send does. When an entry cannot be delivered
 /// (journald restarting) the line goes to stderr instead of being lost.
 /// The stop-timeout line it writes from a signal handler is one datagram
-/// (MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, TID), sent without waiting.
+/// (MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, TID), sent without waiting; if
+/// journald does not take it (its queue full, or restarting), the line goes to
+/// stderr as "<2>identifier: text", bounded to 1 s, like any other line.
 class journal_sink final : public spdlog::sinks::base_sink<std::mutex>, public last_line_sink {
 public:
     explicit journal_sink(std::string identifier, std::string socket_path = std::string(journal_socket_path));
@@ -48,9 +50,17 @@ private:
     int fd_ = -1;
 };
 
+/// Where syslog(3) writes.
+inline constexpr std::string_view syslog_socket_path = "/dev/log";
+
 /// A syslog(3) sink (LOG_DAEMON, with the PID) whose stop-timeout line, from a
-/// signal handler, is one datagram to /dev/log in syslog(3)'s own format.
-spdlog::sink_ptr make_syslog_sink(const std::string& identifier);
+/// signal handler, goes to `last_line_socket` in syslog(3)'s own format and
+/// the way syslog(3) sends it: one datagram, or, where the syslog daemon
+/// listens on a stream socket, one record ended by a NUL byte; without a
+/// daemon that takes it, to stderr (bounded to 1 s). Tests point
+/// `last_line_socket` elsewhere; syslog(3) itself always writes to /dev/log.
+spdlog::sink_ptr make_syslog_sink(const std::string& identifier,
+                                  std::string last_line_socket = std::string(syslog_socket_path));
 
 /// The syslog priority (0 emerg … 7 debug) for an spdlog level.
 int journal_priority(spdlog::level::level_enum level) noexcept;

@@ -205,6 +205,114 @@ TEST_CASE("journal sink: entries as journald receives them") {
     CHECK(f.find("MESSAGE")->second == big);
 }
 
+namespace {
+
+// What `body` writes to stderr.
+template <class Body>
+std::string stderr_of(Body body) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    const int saved = ::dup(STDERR_FILENO);
+    ::dup2(fds[1], STDERR_FILENO);
+    ::close(fds[1]);
+    body();
+    ::dup2(saved, STDERR_FILENO);
+    ::close(saved);
+    std::string out;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    return out;
+}
+
+detail::last_line_sink& last_line(const spdlog::sink_ptr& sink) {
+    auto* writer = dynamic_cast<detail::last_line_sink*>(sink.get());
+    REQUIRE(writer != nullptr);
+    return *writer;
+}
+
+}  // namespace
+
+TEST_CASE("the stop-timeout line to journald, or to stderr when journald does not take it") {
+    listener journal(scratch_socket("journal-last"));
+    const auto sink = std::make_shared<sd::journal_sink>("myd", journal.address());
+    const auto now = std::chrono::system_clock::now();
+    const auto line = last_line(sink).render_last_line("myd", "stop() did not return", now);
+    CHECK(stderr_of([&] { last_line(sink).write_last_line(line); }).empty());
+    auto f = decode_entry(journal.receive());
+    CHECK(f.find("MESSAGE")->second == "stop() did not return");
+    CHECK(f.find("PRIORITY")->second == "2");
+    CHECK(f.find("SYSLOG_IDENTIFIER")->second == "myd");
+
+    // journald's queue full: the datagram would wait, so stderr takes the line.
+    // (Filled from as many sockets as it takes: each has a send buffer of its
+    // own, and the queue is full when a fresh one cannot send.)
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::memcpy(sa.sun_path, journal.address().data(), journal.address().size());
+    const auto send_one = [&](int fd) {
+        return ::sendto(fd, "x", 1, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 1;
+    };
+    std::vector<int> fillers;
+    bool full = false;
+    while (!full && fillers.size() < 256) {
+        fillers.push_back(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        REQUIRE(fillers.back() >= 0);
+        full = !send_one(fillers.back());
+        while (!full && send_one(fillers.back())) {}
+    }
+    REQUIRE(full);
+    CHECK(errno == EAGAIN);
+    CHECK(stderr_of([&] { last_line(sink).write_last_line(line); }) == "<2>myd: stop() did not return\n");
+    for (const int fd : fillers) ::close(fd);
+
+    // No journald at all; a message in the binary-safe form.
+    const auto gone = std::make_shared<sd::journal_sink>("myd", scratch_socket("no-journal"));
+    const auto two = last_line(gone).render_last_line("myd", "two\nlines", now);
+    CHECK(stderr_of([&] { last_line(gone).write_last_line(two); }) == "<2>myd: two\nlines\n");
+}
+
+TEST_CASE("the stop-timeout line to syslog: a datagram, a NUL-ended record on a stream socket, or stderr") {
+    const auto now = std::chrono::system_clock::now();
+    {
+        listener dgram(scratch_socket("syslog-dgram"));
+        const auto sink = sd::make_syslog_sink("myd", dgram.address());
+        const auto line = last_line(sink).render_last_line("myd", "stop() did not return", now);
+        CHECK(line.rfind("<26>", 0) == 0);
+        CHECK(line.find(" myd[" + std::to_string(::getpid()) + "]: stop() did not return") != std::string::npos);
+        CHECK(stderr_of([&] { last_line(sink).write_last_line(line); }).empty());
+        CHECK(dgram.receive() == line);
+    }
+    {
+        const std::string path = scratch_socket("syslog-stream");
+        const int server = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(server >= 0);
+        sockaddr_un sa{};
+        sa.sun_family = AF_UNIX;
+        std::memcpy(sa.sun_path, path.data(), path.size());
+        ::unlink(path.c_str());
+        REQUIRE(::bind(server, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0);
+        REQUIRE(::listen(server, 4) == 0);
+        const auto sink = sd::make_syslog_sink("myd", path);
+        const auto line = last_line(sink).render_last_line("myd", "stop() did not return", now);
+        CHECK(stderr_of([&] { last_line(sink).write_last_line(line); }).empty());
+        const int conn = ::accept(server, nullptr, nullptr);
+        REQUIRE(conn >= 0);
+        std::string got;
+        char buf[4096];
+        for (ssize_t n; (n = ::read(conn, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+        CHECK(got == line + std::string(1, '\0'));
+        ::close(conn);
+        ::close(server);
+        ::unlink(path.c_str());
+    }
+    {
+        const auto sink = sd::make_syslog_sink("myd", scratch_socket("no-syslog"));
+        const auto line = last_line(sink).render_last_line("myd", "stop() did not return", now);
+        CHECK(stderr_of([&] { last_line(sink).write_last_line(line); }) == line + "\n");
+    }
+}
+
 TEST_CASE("detecting systemd from the environment") {
     env_guard env;
     for (const char* v : {"NOTIFY_SOCKET", "INVOCATION_ID", "SYSTEMD_EXEC_PID"}) env.set(v, std::nullopt);

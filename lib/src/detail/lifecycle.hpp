@@ -112,6 +112,13 @@ protected:
     ~last_line_sink() = default;
 };
 
+#if !defined(_WIN32)
+/// Writes `text` to `fd` for a last line: waits for room before each write
+/// (poll), for `budget` in all, then gives up on what is left, so a terminal
+/// or pipe that nobody reads cannot hold the process. Async-signal-safe.
+void write_bounded(int fd, std::string_view text, std::chrono::milliseconds budget) noexcept;
+#endif
+
 /// The stop timeout without a thread, where the platform has the means (Linux:
 /// a POSIX timer, platform/linux/stop_alarm.cpp). If the deadline passes before
 /// disarm(), a signal handler writes each line through its sink and ends the
