@@ -14,22 +14,20 @@ namespace {
 std::atomic<timer_alarm*> current{nullptr};
 struct sigaction replaced {};
 
-// A SIGRTMAX from anyone but the timer goes where it went before, called as
-// the kernel would have called it: with its sa_mask blocked, and the signal
-// too unless it asked for SA_NODEFER. (A default disposition, which would end
-// the process, is not followed: the signal is ignored while the alarm is set.)
+// A SIGRTMAX from anyone but the timer goes where it went before, called with
+// its sa_mask blocked, as the kernel would have called it. The one difference:
+// the signal itself stays unblocked even without SA_NODEFER, because the
+// timer's own expiry must reach on_alarm() while that handler runs. A
+// disposition of SIG_DFL or SIG_IGN (whatever the flags say) ignores it; a
+// default that would have ended the process is not followed.
 void pass_on(int signo, siginfo_t* info, void* context) noexcept {
-    const bool with_info = (replaced.sa_flags & SA_SIGINFO) != 0;
-    if (with_info ? replaced.sa_sigaction == nullptr
-                  : replaced.sa_handler == SIG_DFL || replaced.sa_handler == SIG_IGN)
-        return;
+    if (replaced.sa_handler == SIG_DFL || replaced.sa_handler == SIG_IGN) return;
     sigset_t block = replaced.sa_mask;
-    if ((replaced.sa_flags & SA_NODEFER) == 0) sigaddset(&block, signo);
-    sigset_t before;
-    ::pthread_sigmask(SIG_BLOCK, &block, &before);
-    if (with_info) replaced.sa_sigaction(signo, info, context);
+    sigdelset(&block, signo);
+    // The mask from before the signal comes back as on_alarm() returns.
+    ::pthread_sigmask(SIG_BLOCK, &block, nullptr);
+    if ((replaced.sa_flags & SA_SIGINFO) != 0) replaced.sa_sigaction(signo, info, context);
     else replaced.sa_handler(signo);
-    ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 
 }  // namespace
@@ -58,6 +56,12 @@ void timer_alarm::on_alarm(int signo, siginfo_t* info, void* context) noexcept {
     itimerspec backstop{};
     backstop.it_value.tv_sec = 1;
     ::timer_settime(alarm->timer_, 0, &backstop, nullptr);
+    // A stderr or socket with no reader gives EPIPE, not a SIGPIPE that
+    // would end the process with a signal instead of exit_stop_timeout.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     for (const auto& l : alarm->lines_) l.writer->write_last_line(l.text);
     std::_Exit(exit_stop_timeout);
 }
