@@ -213,13 +213,17 @@ public:
     }
 
     // As syslog(3) sends it: a datagram, or on a stream socket (some
-    // syslog-ng set-ups) the line and a NUL byte; stderr if neither is taken.
+    // syslog-ng set-ups) the line and a NUL byte. If neither is taken, stderr
+    // gets "<2>name[pid]: text", like the journal sink's (under the SysV
+    // script, start-stop-daemon points stderr at /dev/null).
     void write_last_line(const std::string& rendered) const noexcept override {
         sockaddr_un sa;
         socklen_t len = 0;
-        if (!unix_address(socket_path_, sa, len)) return;
-        if (send_to(SOCK_DGRAM, sa, len, rendered, false) || send_to(SOCK_STREAM, sa, len, rendered, true)) return;
-        stderr_line({rendered});
+        if (unix_address(socket_path_, sa, len) &&
+            (send_to(SOCK_DGRAM, sa, len, rendered, false) || send_to(SOCK_STREAM, sa, len, rendered, true)))
+            return;
+        const std::string_view line(rendered);
+        if (line.size() >= header_size) stderr_line({"<2>", line.substr(header_size)});
     }
 
 private:
@@ -239,6 +243,9 @@ private:
         ::close(fd);
         return sent;
     }
+
+    // "<26>Nov 22 09:05:01 ": the priority and the time, before "name[pid]: ".
+    static constexpr std::size_t header_size = 20;
 
     std::string identifier_;
     std::string socket_path_;

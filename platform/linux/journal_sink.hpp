@@ -57,7 +57,7 @@ inline constexpr std::string_view syslog_socket_path = "/dev/log";
 /// signal handler, goes to `last_line_socket` in syslog(3)'s own format and
 /// the way syslog(3) sends it: one datagram, or, where the syslog daemon
 /// listens on a stream socket, one record ended by a NUL byte; without a
-/// daemon that takes it, to stderr (bounded to 1 s). Tests point
+/// daemon that takes it, to stderr as "<2>name[pid]: text" (bounded to 1 s). Tests point
 /// `last_line_socket` elsewhere; syslog(3) itself always writes to /dev/log.
 spdlog::sink_ptr make_syslog_sink(const std::string& identifier,
                                   std::string last_line_socket = std::string(syslog_socket_path));
