@@ -113,7 +113,7 @@ int wmain(int argc, wchar_t** argv) {
                 break;
             }
             error = ::GetLastError();
-            if (error != ERROR_INTERNAL_ERROR) break;
+            if (error != ERROR_INTERNAL_ERROR || attempt == 3) break;
             ::Sleep(200);
         }
         if (error != 0) {
