@@ -1,6 +1,7 @@
 #include "linux/journal_sink.hpp"
 
 #include "detail/file.hpp"
+#include "linux/notify.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/details/os.h>
@@ -71,17 +72,6 @@ journal_sink::~journal_sink() {
 }
 
 namespace {
-
-// The address of a socket file; false if the path does not fit.
-// Async-signal-safe.
-bool unix_address(std::string_view path, sockaddr_un& sa, socklen_t& len) noexcept {
-    sa = sockaddr_un{};
-    sa.sun_family = AF_UNIX;
-    if (path.size() >= sizeof sa.sun_path) return false;
-    std::memcpy(sa.sun_path, path.data(), path.size());
-    len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
-    return true;
-}
 
 // A last line for stderr: the parts and a newline, written at once so that
 // no other line lands inside it (a longer line is cut), bounded to 1 s.

@@ -31,20 +31,26 @@ std::optional<notifier> notifier::from_environment() {
 
 bool notifier::send(std::string_view state) noexcept {
     if (fd_ < 0 || address_.empty()) return false;
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    if (address_.size() >= sizeof sa.sun_path) return false;
     if (address_.front() != '/' && address_.front() != '@') return false;  // sd_notify takes only these
-    std::memcpy(sa.sun_path, address_.data(), address_.size());
-    // An abstract socket's name starts with a NUL byte and is not terminated.
-    if (address_.front() == '@') sa.sun_path[0] = '\0';
-    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_.size() +
-                                            (address_.front() == '@' ? 0 : 1));
+    sockaddr_un sa;
+    socklen_t len = 0;
+    if (!unix_address(address_, sa, len)) return false;
     ssize_t n;
     do {
         n = ::sendto(fd_, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&sa), len);
     } while (n < 0 && errno == EINTR);
     return n == static_cast<ssize_t>(state.size());
+}
+
+bool unix_address(std::string_view address, sockaddr_un& sa, socklen_t& len) noexcept {
+    sa = sockaddr_un{};
+    sa.sun_family = AF_UNIX;
+    if (address.empty() || address.size() >= sizeof sa.sun_path) return false;
+    std::memcpy(sa.sun_path, address.data(), address.size());
+    const bool abstract = address.front() == '@';
+    if (abstract) sa.sun_path[0] = '\0';
+    len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address.size() + (abstract ? 0 : 1));
+    return true;
 }
 
 unsigned long long monotonic_usec() noexcept {

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 namespace servicekit::detail::systemd {
 
@@ -34,6 +36,11 @@ private:
     std::string address_;
     int fd_ = -1;
 };
+
+/// The address of an AF_UNIX socket: a path, or "@name" for an abstract
+/// socket (its name starts with a NUL byte and is not terminated); false if it
+/// does not fit. Async-signal-safe.
+bool unix_address(std::string_view address, sockaddr_un& sa, socklen_t& len) noexcept;
 
 /// CLOCK_MONOTONIC in microseconds, as systemd wants it in MONOTONIC_USEC=.
 unsigned long long monotonic_usec() noexcept;

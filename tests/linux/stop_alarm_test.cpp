@@ -66,6 +66,26 @@ private:
     bool stuck_;
 };
 
+// Makes `handler` the alarm signal's handler, with `also_blocked` (if not 0)
+// in its mask; returns the one before.
+struct sigaction handle_alarm_signal(void (*handler)(int), int flags = 0, int also_blocked = 0) {
+    struct sigaction mine {}, before {};
+    mine.sa_handler = handler;
+    mine.sa_flags = flags;
+    sigemptyset(&mine.sa_mask);
+    if (also_blocked != 0) sigaddset(&mine.sa_mask, also_blocked);
+    REQUIRE(::sigaction(alarm_signal(), &mine, &before) == 0);
+    return before;
+}
+
+// Arms `alarm` with "the last line\n" for `fd`, or ends the child with 90.
+void arm_with_line(timer_alarm& alarm, std::chrono::milliseconds timeout, int fd, bool stuck = false) {
+    auto sink = std::make_shared<fd_sink>(fd, stuck);
+    std::vector<stop_alarm::line> lines;
+    lines.push_back({sink, sink.get(), sink->render_last_line("t", "the last line", {})});
+    if (!alarm.arm(timeout, std::move(lines))) ::_exit(90);
+}
+
 struct ended {
     int status;
     std::chrono::steady_clock::duration after;
@@ -105,10 +125,7 @@ ended hang_in_child(std::chrono::milliseconds timeout, bool stuck, bool blocked 
             ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
         }
         timer_alarm alarm;
-        auto sink = std::make_shared<fd_sink>(out, stuck);
-        std::vector<stop_alarm::line> lines;
-        lines.push_back({sink, sink.get(), sink->render_last_line("t", "the last line", {})});
-        if (!alarm.arm(timeout, std::move(lines))) ::_exit(90);
+        arm_with_line(alarm, timeout, out, stuck);
         for (;;) std::this_thread::sleep_for(1h);  // stop() hangs
     });
 }
@@ -116,10 +133,7 @@ ended hang_in_child(std::chrono::milliseconds timeout, bool stuck, bool blocked 
 }  // namespace
 
 TEST_CASE("stop alarm: disarmed in time it never fires; others' SIGRTMAX goes to the handler it replaced") {
-    struct sigaction mine {}, before {};
-    mine.sa_handler = count;
-    sigemptyset(&mine.sa_mask);
-    REQUIRE(::sigaction(alarm_signal(), &mine, &before) == 0);
+    const struct sigaction before = handle_alarm_signal(count);
     passed_on = 0;
     {
         timer_alarm alarm;
@@ -140,11 +154,7 @@ TEST_CASE("stop alarm: disarmed in time it never fires; others' SIGRTMAX goes to
 }
 
 TEST_CASE("stop alarm: the handler it replaced runs with its own signal mask, the timer's signal unblocked") {
-    struct sigaction mine {}, before {};
-    mine.sa_handler = record_mask;
-    sigemptyset(&mine.sa_mask);
-    sigaddset(&mine.sa_mask, SIGUSR2);
-    REQUIRE(::sigaction(alarm_signal(), &mine, &before) == 0);
+    const struct sigaction before = handle_alarm_signal(record_mask, 0, SIGUSR2);
     passed_on = 0;
     {
         timer_alarm alarm;
@@ -162,11 +172,7 @@ TEST_CASE("stop alarm: the handler it replaced runs with its own signal mask, th
 
 TEST_CASE("stop alarm: a replaced SIG_IGN is ignored, whatever its flags say") {
     const auto e = in_child([](int) {
-        struct sigaction ignore {};
-        ignore.sa_handler = SIG_IGN;
-        ignore.sa_flags = SA_SIGINFO;  // SIG_IGN is not a function to call
-        sigemptyset(&ignore.sa_mask);
-        ::sigaction(alarm_signal(), &ignore, nullptr);
+        handle_alarm_signal(SIG_IGN, SA_SIGINFO);  // SIG_IGN is not a function to call
         timer_alarm alarm;
         if (!alarm.arm(1h, {})) ::_exit(90);
         ::raise(alarm_signal());
@@ -232,10 +238,7 @@ TEST_CASE("stop alarm: a line to a pipe nobody reads: EPIPE, not SIGPIPE, and st
         if (::pipe(fds) != 0) ::_exit(90);
         ::close(fds[0]);
         timer_alarm alarm;
-        auto sink = std::make_shared<fd_sink>(fds[1]);
-        std::vector<stop_alarm::line> lines;
-        lines.push_back({sink, sink.get(), sink->render_last_line("t", "the last line", {})});
-        if (!alarm.arm(200ms, std::move(lines))) ::_exit(90);
+        arm_with_line(alarm, 200ms, fds[1]);
         for (;;) std::this_thread::sleep_for(1h);  // stop() hangs
     });
     CHECK_FALSE(WIFSIGNALED(e.status));
@@ -249,15 +252,9 @@ TEST_CASE("stop alarm: a line to a pipe nobody reads: EPIPE, not SIGPIPE, and st
 #if !defined(__SANITIZE_THREAD__)
 TEST_CASE("stop alarm: the deadline holds while the handler it replaced runs") {
     const auto e = in_child([](int out) {
-        struct sigaction slow {};
-        slow.sa_handler = [](int) { std::this_thread::sleep_for(5s); };
-        sigemptyset(&slow.sa_mask);
-        ::sigaction(alarm_signal(), &slow, nullptr);
+        handle_alarm_signal([](int) { std::this_thread::sleep_for(5s); });
         timer_alarm alarm;
-        auto sink = std::make_shared<fd_sink>(out);
-        std::vector<stop_alarm::line> lines;
-        lines.push_back({sink, sink.get(), sink->render_last_line("t", "the last line", {})});
-        if (!alarm.arm(200ms, std::move(lines))) ::_exit(90);
+        arm_with_line(alarm, 200ms, out);
         ::raise(alarm_signal());  // someone else's, whose handler takes 5 s
         ::_exit(92);
     });
