@@ -157,16 +157,33 @@ void watcher::disarm() noexcept {
     std::_Exit(exit_stop_timeout);
 }
 
+void lifecycle::prepare_lines() {
+    line_sinks_ = logger_->sinks();
+    lines_.clear();
+    const auto text = timeout_line(cfg_.stop_timeout);
+    for (const auto& sink : line_sinks_) {
+        if (auto* writer = dynamic_cast<last_line_sink*>(sink.get())) {
+            auto rendered = writer->renders_without_time() ? writer->render_last_line(logger_->name(), text, {})
+                                                           : std::string();
+            lines_.push_back({sink, writer, std::move(rendered)});
+        }
+    }
+}
+
 bool lifecycle::arm_alarm(std::chrono::milliseconds timeout) {
     std::vector<stop_alarm::line> lines;
     try {
         if (logger_->should_log(spdlog::level::critical)) {
-            const auto text = timeout_line(timeout);
+            // A sink added or removed since start(): look again.
+            if (logger_->sinks() != line_sinks_) prepare_lines();
+            lines = std::move(lines_);
+            std::erase_if(lines, [](const auto& l) { return !l.sink->should_log(spdlog::level::critical); });
+            std::string text;  // for the sinks that render with the time
             const auto when = std::chrono::system_clock::now() + timeout;
-            for (const auto& sink : logger_->sinks()) {
-                auto* writer = dynamic_cast<last_line_sink*>(sink.get());
-                if (writer != nullptr && sink->should_log(spdlog::level::critical))
-                    lines.push_back({sink, writer, writer->render_last_line(logger_->name(), text, when)});
+            for (auto& l : lines) {
+                if (l.writer->renders_without_time()) continue;
+                if (text.empty()) text = timeout_line(timeout);
+                l.text = l.writer->render_last_line(logger_->name(), text, when);
             }
         }
     } catch (...) {  // std::bad_alloc: the watcher's thread, if one can be had
@@ -205,6 +222,12 @@ bool lifecycle::start() {
     // stop creates neither.
     if (!uses_watcher()) {
         if (!alarm_->prepare()) logger_->warn("no timer could be created for the stop timeout; will try again at stop");
+        try {
+            prepare_lines();
+        } catch (...) {  // std::bad_alloc: the stop tries again
+            line_sinks_.clear();
+            lines_.clear();
+        }
     } else if (!watcher_.prepare()) {
         logger_->warn("no thread could be started to enforce the stop timeout; will try again at stop");
     }

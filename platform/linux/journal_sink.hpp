@@ -36,6 +36,8 @@ public:
 
     std::string render_last_line(std::string_view name, std::string_view text,
                                  std::chrono::system_clock::time_point when) override;
+    // journald stamps the entry when it gets it.
+    bool renders_without_time() const noexcept override { return true; }
     void write_last_line(const std::string& rendered) const noexcept override;
 
 protected:

@@ -74,8 +74,10 @@ timer_alarm::~timer_alarm() {
 }
 
 bool timer_alarm::prepare() noexcept {
+    // pthread_self() first: arm() calls this at every stop, and it is no
+    // system call, where gettid() is one.
+    if (thread_ != 0 && ::pthread_equal(owner_, ::pthread_self()) != 0) return true;
     const pid_t self = ::gettid();
-    if (thread_ == self) return true;
     if (thread_ != 0) ::timer_delete(timer_);  // made on another thread
     thread_ = 0;
     sigevent ev{};
@@ -89,6 +91,7 @@ bool timer_alarm::prepare() noexcept {
     ev.sigev_value.sival_ptr = this;
     if (::timer_create(CLOCK_MONOTONIC, &ev, &timer_) != 0) return false;
     thread_ = self;
+    owner_ = ::pthread_self();
     return true;
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <ctime>
+#include <pthread.h>
 #include <sys/types.h>
 
 namespace servicekit::detail::linux_alarm {
@@ -49,6 +50,7 @@ private:
     std::vector<line> lines_;  // freed with the alarm, never while armed
     timer_t timer_{};
     pid_t thread_ = 0;  // the thread the timer signals; 0: no timer
+    pthread_t owner_{};  // the same thread, as pthread_self() has it
     bool have_handler_ = false;
     bool unblocked_ = false;  // arm() unblocked the signal on its thread
 };

@@ -5,14 +5,19 @@
 // at the deadline even while the handler it replaced runs; disarm() stops the
 // timer itself. And the terminal sink's last line does not
 // wait on a stderr nobody reads (the journal and syslog sinks' last lines:
-// systemd_runtime_test.cpp).
+// systemd_runtime_test.cpp); and the lines the lifecycle arms the alarm with
+// are rendered once the service is up where the sink needs no time.
 #include <doctest/doctest.h>
 
 #include "linux/stop_alarm.hpp"
 
+#include <servicekit/config.hpp>
 #include <servicekit/run.hpp>
+#include <servicekit/service.hpp>
 
+#include <spdlog/logger.h>
 #include <spdlog/sinks/sink.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/wait.h>
@@ -298,4 +304,111 @@ TEST_CASE("the terminal sink's last line: a stderr that nobody reads holds it up
     CHECK(e.written.find("critical") == std::string::npos);
     CHECK(e.after >= 900ms);
     CHECK(e.after < 5s);
+}
+
+// --- The lifecycle's lines for the alarm (lib/src/lifecycle.cpp): a sink that
+// renders its line without the time has it rendered once, after start(); the
+// others as stop() begins; a sink added later, or one whose level leaves out
+// critical, is seen at the stop.
+namespace {
+
+// Counts its renders; `timeless` says whether it uses the time.
+class counting_sink final : public spdlog::sinks::sink, public last_line_sink {
+public:
+    explicit counting_sink(bool timeless) : timeless_(timeless) {}
+    void log(const spdlog::details::log_msg&) override {}
+    void flush() override {}
+    void set_pattern(const std::string&) override {}
+    void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
+    std::string render_last_line(std::string_view name, std::string_view text,
+                                 std::chrono::system_clock::time_point when) override {
+        ++renders;
+        rendered_for = when;
+        return std::string(name) + ": " + std::string(text);
+    }
+    bool renders_without_time() const noexcept override { return timeless_; }
+    void write_last_line(const std::string&) const noexcept override {}
+
+    int renders = 0;
+    std::chrono::system_clock::time_point rendered_for{};
+
+private:
+    bool timeless_;
+};
+
+// An alarm that records the lines it is armed with.
+class recording_alarm final : public stop_alarm {
+public:
+    bool prepare() noexcept override { return true; }
+    bool arm(std::chrono::milliseconds, std::vector<line> given) noexcept override {
+        lines = std::move(given);
+        return true;
+    }
+    void disarm() noexcept override {}
+    std::vector<line> lines;
+};
+
+class idle_service final : public servicekit::service {
+public:
+    void start(servicekit::context&) override {}
+    void stop(servicekit::context&) override {}
+};
+
+std::string text_for(const recording_alarm& alarm, const counting_sink& sink) {
+    for (const auto& l : alarm.lines)
+        if (l.writer == &sink) return l.text;
+    return "(no line)";
+}
+
+}  // namespace
+
+TEST_CASE("the stop timeout's lines: rendered after start() where the time is not needed, else at the stop") {
+    namespace detail = servicekit::detail;
+    const std::string want = "svc: stop() did not return within the stop timeout (250 ms); exiting with 124";
+    auto timeless = std::make_shared<counting_sink>(true);
+    auto timed = std::make_shared<counting_sink>(false);
+    auto logger = std::make_shared<spdlog::logger>("svc", spdlog::sinks_init_list{timeless, timed});
+    servicekit::config cfg;
+    cfg.stop_timeout = 250ms;
+    idle_service svc;
+    detail::terminal_link link;
+    recording_alarm alarm;
+    const auto previous = spdlog::default_logger();  // the lifecycle replaces it
+    struct restore {
+        std::shared_ptr<spdlog::logger> logger;
+        ~restore() { spdlog::set_default_logger(logger); }
+    } restore_default{previous};
+    detail::lifecycle lc(cfg, svc, link, logger, [] {}, &alarm);
+
+    REQUIRE(lc.start());
+    CHECK(timeless->renders == 1);  // once the service is up
+    CHECK(timed->renders == 0);
+
+    SUBCASE("the same sinks at the stop") {
+        const auto before = std::chrono::system_clock::now();
+        lc.stop(detail::event::stop);
+        CHECK(timeless->renders == 1);  // not again
+        CHECK(timed->renders == 1);
+        CHECK(timed->rendered_for >= before + 250ms);
+        CHECK(timed->rendered_for <= std::chrono::system_clock::now() + 250ms);
+        REQUIRE(alarm.lines.size() == 2);
+        CHECK(text_for(alarm, *timeless) == want);
+        CHECK(text_for(alarm, *timed) == want);
+    }
+    SUBCASE("a sink added after start(), and one whose level leaves out critical") {
+        auto added = std::make_shared<counting_sink>(true);
+        logger->sinks().push_back(added);
+        timed->set_level(spdlog::level::off);
+        lc.stop(detail::event::stop);
+        CHECK(added->renders == 1);
+        CHECK(text_for(alarm, *added) == want);
+        CHECK(text_for(alarm, *timeless) == want);
+        CHECK(text_for(alarm, *timed) == "(no line)");
+        CHECK(alarm.lines.size() == 2);
+    }
+    SUBCASE("a logger whose level leaves out critical: no lines") {
+        logger->set_level(spdlog::level::off);
+        lc.stop(detail::event::stop);
+        CHECK(alarm.lines.empty());
+    }
 }

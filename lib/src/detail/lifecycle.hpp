@@ -96,7 +96,8 @@ private:
 
 /// A sink that can also write the stop-timeout line from a signal handler,
 /// where spdlog cannot be used (a stop_alarm's). The line is rendered while
-/// the process is well, as stop() begins; written, if at all, when stop() has
+/// the process is well: once the service is up if the sink renders it without
+/// the time, otherwise as stop() begins; written, if at all, when stop() has
 /// hung past the stop timeout.
 class last_line_sink {
 public:
@@ -104,6 +105,10 @@ public:
     /// write it at `when`.
     virtual std::string render_last_line(std::string_view name, std::string_view text,
                                          std::chrono::system_clock::time_point when) = 0;
+    /// True when render_last_line() does not use `when` (journald stamps an
+    /// entry as it receives it): the line is then rendered once, after
+    /// start(), and not on the stop's path.
+    virtual bool renders_without_time() const noexcept { return false; }
     /// Writes what render_last_line() returned. Async-signal-safe, and never
     /// waits for a reader.
     virtual void write_last_line(const std::string& rendered) const noexcept = 0;
@@ -128,7 +133,7 @@ class stop_alarm {
 public:
     struct line {
         spdlog::sink_ptr sink;  // kept alive while armed
-        const last_line_sink* writer;
+        last_line_sink* writer;
         std::string text;
     };
     virtual ~stop_alarm() = default;
@@ -189,6 +194,11 @@ public:
 
 private:
     [[noreturn]] void last_words(std::chrono::milliseconds timeout) noexcept;
+    /// Finds the logger's sinks that can write the stop-timeout line from a
+    /// signal handler, and renders the line for those that render it without
+    /// the time. After start(), while the service idles: the stop then does
+    /// not look for them (a dynamic_cast each) nor format the line.
+    void prepare_lines();
     /// Arms the alarm, if there is one, with the stop-timeout line rendered
     /// for every sink that can write it from a signal handler.
     bool arm_alarm(std::chrono::milliseconds timeout);
@@ -219,6 +229,11 @@ private:
     std::vector<periodic> tasks_;
     std::uint64_t last_task_id_ = 0;
     stop_alarm* alarm_;
+    // What prepare_lines() found: the logger's sinks at the time (a stop that
+    // finds others looks again), and a line for each last_line_sink among
+    // them, its text empty where the sink renders it as the stop begins.
+    std::vector<spdlog::sink_ptr> line_sinks_;
+    std::vector<stop_alarm::line> lines_;
     watcher watcher_;
 };
 
