@@ -177,6 +177,7 @@ bool lifecycle::arm_alarm(std::chrono::milliseconds timeout) {
             // A sink added or removed since start(): look again.
             if (logger_->sinks() != line_sinks_) prepare_lines();
             lines = std::move(lines_);
+            line_sinks_.clear();  // lines_ is spent: another arm looks again
             std::erase_if(lines, [](const auto& l) { return !l.sink->should_log(spdlog::level::critical); });
             std::string text;  // for the sinks that render with the time
             const auto when = std::chrono::system_clock::now() + timeout;
