@@ -20,11 +20,9 @@ struct pipe_pair {
     int r = -1, w = -1;
     pipe_pair() {
         int fds[2];
-        if (::pipe(fds) == 0) {
+        if (make_pipe(fds, false)) {
             r = fds[0];
             w = fds[1];
-            ::fcntl(r, F_SETFD, FD_CLOEXEC);
-            ::fcntl(w, F_SETFD, FD_CLOEXEC);
         }
     }
     ~pipe_pair() { close_r(); close_w(); }
@@ -41,6 +39,19 @@ int decode_status(int st) {
 }
 
 }  // namespace
+
+bool make_pipe(int fds[2], bool nonblocking) noexcept {
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+    return ::pipe2(fds, O_CLOEXEC | (nonblocking ? O_NONBLOCK : 0)) == 0;
+#else  // macOS has no pipe2(): the flags are set after the fact
+    if (::pipe(fds) != 0) return false;
+    for (int i = 0; i < 2; ++i) {
+        ::fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+        if (nonblocking) ::fcntl(fds[i], F_SETFL, ::fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+    }
+    return true;
+#endif
+}
 
 command_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
     command_result result;

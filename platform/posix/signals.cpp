@@ -1,5 +1,7 @@
 #include "signals.hpp"
 
+#include "detail/process.hpp"
+
 #include <servicekit/run.hpp>
 
 #include <algorithm>
@@ -12,7 +14,6 @@
 #include <csignal>
 #include <optional>
 #include <system_error>
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,18 +53,11 @@ extern "C" void on_signal(int signo) {
     errno = saved;
 }
 
-void make_pipe(int fds[2]) {
-    if (::pipe(fds) != 0) throw std::system_error(errno, std::generic_category(), "cannot create the signal pipe");
-    for (int i = 0; i < 2; ++i) {
-        ::fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-        ::fcntl(fds[i], F_SETFL, ::fcntl(fds[i], F_GETFL) | O_NONBLOCK);
-    }
-}
-
 class signal_scope {
 public:
     explicit signal_scope(bool reap) {
-        make_pipe(fds_);
+        if (!make_pipe(fds_, true))
+            throw std::system_error(errno, std::generic_category(), "cannot create the signal pipe");
         wake_fd = fds_[1];
         struct sigaction sa {};
         sa.sa_handler = on_signal;

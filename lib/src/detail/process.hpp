@@ -27,4 +27,13 @@ command_result run_command(const std::vector<std::string>& argv,
 /// "systemctl --user start 'my unit'": for messages only, never executed.
 std::string describe_command(const std::vector<std::string>& argv);
 
+#if !defined(_WIN32)
+/// pipe(2) with both ends close-on-exec, and non-blocking if asked; where the
+/// system has pipe2() (Linux, the BSDs) in one call, so that another thread's
+/// fork and exec cannot come between and pass the ends to its child (which
+/// would then hold a reader's EOF back). False with errno set if it failed.
+/// Defined in platform/posix/process.cpp.
+bool make_pipe(int fds[2], bool nonblocking) noexcept;
+#endif
+
 }  // namespace servicekit::detail
