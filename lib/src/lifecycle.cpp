@@ -158,16 +158,19 @@ void watcher::disarm() noexcept {
 }
 
 void lifecycle::prepare_lines() {
-    line_sinks_ = logger_->sinks();
-    lines_.clear();
+    auto sinks = logger_->sinks();
+    std::vector<stop_alarm::line> lines;
     const auto text = timeout_line(cfg_.stop_timeout);
-    for (const auto& sink : line_sinks_) {
+    for (const auto& sink : sinks) {
         if (auto* writer = dynamic_cast<last_line_sink*>(sink.get())) {
             auto rendered = writer->renders_without_time() ? writer->render_last_line(logger_->name(), text, {})
                                                            : std::string();
-            lines_.push_back({sink, writer, std::move(rendered)});
+            lines.push_back({sink, writer, std::move(rendered)});
         }
     }
+    // Only now, so that a throw above (std::bad_alloc) leaves what was there.
+    line_sinks_ = std::move(sinks);
+    lines_ = std::move(lines);
 }
 
 bool lifecycle::arm_alarm(std::chrono::milliseconds timeout) {
@@ -225,9 +228,7 @@ bool lifecycle::start() {
         if (!alarm_->prepare()) logger_->warn("no timer could be created for the stop timeout; will try again at stop");
         try {
             prepare_lines();
-        } catch (...) {  // std::bad_alloc: the stop tries again
-            line_sinks_.clear();
-            lines_.clear();
+        } catch (...) {  // std::bad_alloc: nothing prepared, the stop tries again
         }
     } else if (!watcher_.prepare()) {
         logger_->warn("no thread could be started to enforce the stop timeout; will try again at stop");
