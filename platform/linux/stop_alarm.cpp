@@ -128,13 +128,15 @@ bool timer_alarm::arm(std::chrono::milliseconds timeout, std::vector<line> lines
 
 // The handler runs on this thread and never returns once the deadline has
 // passed, so a disarm() that runs finds the alarm armed; a signal sent between
-// the state's change and the timer's is delivered as timer_settime() returns,
-// and the handler ignores it.
+// the state's change and the timer's end is delivered as timer_delete()
+// returns, and the handler ignores it. The timer is deleted rather than
+// stopped: a stop arms the alarm once, and deleting it now spares the run's
+// end a system call (a later arm() makes a new one).
 void timer_alarm::disarm() noexcept {
     int expected = armed;
     if (!state_.compare_exchange_strong(expected, disarmed)) return;
-    const itimerspec off{};
-    ::timer_settime(timer_, 0, &off, nullptr);
+    ::timer_delete(timer_);
+    thread_ = 0;
     if (unblocked_) {
         const sigset_t set = alarm_signal_set();
         ::pthread_sigmask(SIG_BLOCK, &set, nullptr);

@@ -78,7 +78,19 @@ public:
     ~signal_scope() {
         for (std::size_t i = 0; i < handled.size(); ++i)
             if (installed_[i]) ::sigaction(handled[i], &saved_[i], nullptr);
-        ::pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);
+        // Blocked again: those of ours the parent had blocked, no more. A
+        // change the service made to its thread's mask meanwhile stays, and
+        // in the usual case (none was blocked) this is no system call.
+        sigset_t reblock;
+        sigemptyset(&reblock);
+        bool any = false;
+        for (const int s : handled) {
+            if (sigismember(&saved_mask_, s) == 1) {
+                sigaddset(&reblock, s);
+                any = true;
+            }
+        }
+        if (any) ::pthread_sigmask(SIG_BLOCK, &reblock, nullptr);
         wake_fd = -1;
         ::close(fds_[0]);
         ::close(fds_[1]);

@@ -81,6 +81,23 @@ TEST_CASE("SIGHUP calls reload and the service keeps running") {
     CHECK(read_file(events).ends_with("reload\nreload\nstop\n"));
 }
 
+TEST_CASE("run() puts the signals back as it found them, and keeps the service's own change to its mask") {
+    // The probe's main() gives SIGHUP a handler and blocks SIGHUP and SIGUSR1
+    // before cli_main(); its start() blocks SIGUSR2 on the run thread.
+    temp_dir dir;
+    const auto events = dir / "events", report = dir / "signals";
+    auto env = foreground_env;
+    env["PROBE_SIGNALS"] = report.string();
+    child c(probe({"--events", events.string(), "--block-usr2"}), dir / "out", env);
+    REQUIRE(wait_for_text(events, "start"));
+    c.signal(SIGHUP);  // blocked by the program, unblocked while run() runs
+    REQUIRE(wait_for_text(events, "reload"));
+    c.signal(SIGTERM);
+    CHECK(c.wait() == 0);
+    CHECK(read_file(report) ==
+          "SIGINT dfl SIGTERM dfl SIGHUP own SIGCHLD dfl SIGRTMAX dfl; blocked: SIGHUP SIGUSR1 SIGUSR2\n");
+}
+
 TEST_CASE("a stop() that hangs: the process exits with exit_stop_timeout after the stop timeout") {
     temp_dir dir;
     const auto events = dir / "events";

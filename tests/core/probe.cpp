@@ -14,10 +14,15 @@
 //   --every-slow MS      the task's first call takes MS ms; later calls also record
 //                        "gap G": ms from the end of the previous call
 //   --stop-sleep MS      stop() takes MS ms
+//   --block-usr2         start() blocks SIGUSR2 on its thread
 // PROBE_STOP_TIMEOUT_MS sets config::stop_timeout.
+// PROBE_SIGNALS=FILE: before cli_main(), main() gives SIGHUP a handler of its
+// own and blocks SIGHUP and SIGUSR1, as a parent or a program may; after it,
+// main() writes to FILE the dispositions and the mask that run() left behind.
 #include <servicekit/cli.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -44,6 +49,12 @@ public:
             else if (a[i] == "--every-throw" && i + 1 < a.size()) throw_at_ = std::stoi(a[++i]);
             else if (a[i] == "--every-slow" && i + 1 < a.size()) slow_ms_ = std::stoi(a[++i]);
             else if (a[i] == "--stop-sleep" && i + 1 < a.size()) stop_sleep_ms_ = std::stoi(a[++i]);
+            else if (a[i] == "--block-usr2") {
+                sigset_t usr2;
+                sigemptyset(&usr2);
+                sigaddset(&usr2, SIGUSR2);
+                ::pthread_sigmask(SIG_BLOCK, &usr2, nullptr);
+            }
         }
         run_thread_ = std::this_thread::get_id();
         std::string line = "start";
@@ -114,12 +125,48 @@ private:
     std::chrono::steady_clock::time_point last_end_;
 };
 
+void own_handler(int) {}
+
+// "SIGINT dfl SIGTERM dfl SIGHUP own SIGRTMAX dfl; blocked: SIGHUP SIGUSR1"
+std::string signals_left() {
+    const std::pair<int, const char*> named[] = {
+        {SIGINT, "SIGINT"}, {SIGTERM, "SIGTERM"}, {SIGHUP, "SIGHUP"}, {SIGCHLD, "SIGCHLD"},
+        {SIGUSR1, "SIGUSR1"}, {SIGUSR2, "SIGUSR2"}, {SIGRTMAX, "SIGRTMAX"}};
+    std::string dispositions, blocked;
+    sigset_t mask;
+    ::pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+    for (const auto& [signo, name] : named) {
+        struct sigaction sa {};
+        ::sigaction(signo, nullptr, &sa);
+        const bool dfl = (sa.sa_flags & SA_SIGINFO) == 0 && sa.sa_handler == SIG_DFL;
+        const bool own = (sa.sa_flags & SA_SIGINFO) == 0 && sa.sa_handler == own_handler;
+        if (signo != SIGUSR1 && signo != SIGUSR2)
+            dispositions += std::string(dispositions.empty() ? "" : " ") + name + (dfl ? " dfl" : own ? " own" : " other");
+        if (sigismember(&mask, signo) == 1) blocked += std::string(" ") + name;
+    }
+    return dispositions + "; blocked:" + blocked;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     servicekit::config cfg;
     cfg.name = "probe";
     if (const char* ms = std::getenv("PROBE_STOP_TIMEOUT_MS")) cfg.stop_timeout = std::chrono::milliseconds(std::atoi(ms));
+    const char* report = std::getenv("PROBE_SIGNALS");
+    if (report != nullptr && *report != '\0') {
+        struct sigaction sa {};
+        sa.sa_handler = own_handler;
+        sigemptyset(&sa.sa_mask);
+        ::sigaction(SIGHUP, &sa, nullptr);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGUSR1);
+        ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    }
     probe svc;
-    return servicekit::cli::cli_main(argc, argv, cfg, svc);
+    const int code = servicekit::cli::cli_main(argc, argv, cfg, svc);
+    if (report != nullptr && *report != '\0') std::ofstream(report) << signals_left() << '\n';
+    return code;
 }
