@@ -30,6 +30,13 @@ inline constexpr int exit_stop_timeout = 124;
 /// been a zombie for 5 s, so that the service's own children stay its to
 /// wait for).
 ///
+/// On POSIX systems run() installs its handlers for SIGINT, SIGTERM and SIGHUP
+/// (and SIGCHLD as PID 1), and unblocks them on the calling thread if a parent
+/// had blocked them; on Linux, from the stop until it returns, SIGRTMAX carries
+/// the stop timeout. As it returns it puts the dispositions back and blocks
+/// again those of the signals it unblocked that were blocked before; a change
+/// the service made to its thread's mask meanwhile stays.
+///
 /// Blocks the calling thread, which must be the main thread; call it once per
 /// process. The service's callbacks run on this thread, except under the
 /// Windows SCM, where they run on the SCM's service thread (ServiceMain) while
