@@ -39,6 +39,9 @@ public:
         REQUIRE(fd_ >= 0);
         sockaddr_un sa{};
         sa.sun_family = AF_UNIX;
+        // A path needs room for its NUL; an abstract name fills sun_path.
+        REQUIRE(!address_.empty());
+        REQUIRE(address_.size() + (address_.front() == '@' ? 0 : 1) <= sizeof sa.sun_path);
         std::memcpy(sa.sun_path, address_.data(), address_.size());
         if (address_.front() == '@') sa.sun_path[0] = '\0';
         const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_.size() +
@@ -249,6 +252,7 @@ TEST_CASE("the stop-timeout line to journald, or to stderr when journald does no
     // own, and the queue is full when a fresh one cannot send.)
     sockaddr_un sa{};
     sa.sun_family = AF_UNIX;
+    REQUIRE(journal.address().size() < sizeof sa.sun_path);
     std::memcpy(sa.sun_path, journal.address().data(), journal.address().size());
     const auto send_one = [&](int fd) {
         return ::sendto(fd, "x", 1, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 1;
