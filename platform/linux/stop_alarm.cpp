@@ -13,15 +13,22 @@ namespace {
 // The armed alarm, for the handler; and the handler it replaced.
 std::atomic<timer_alarm*> current{nullptr};
 struct sigaction replaced {};
+// A replaced handler with SA_RESETHAND has been called: the kernel would have
+// put SIG_DFL back as it delivered the signal, so the alarm's end does.
+std::atomic<bool> reset_to_default{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free atomic");
 
 // A SIGRTMAX from anyone but the timer goes where it went before, called with
 // its sa_mask blocked, as the kernel would have called it. The one difference:
 // the signal itself stays unblocked even without SA_NODEFER, because the
 // timer's own expiry must reach on_alarm() while that handler runs. A
 // disposition of SIG_DFL or SIG_IGN (whatever the flags say) ignores it; a
-// default that would have ended the process is not followed.
+// default that would have ended the process is not followed. A handler with
+// SA_RESETHAND is called once, as the kernel would call it, and the signals
+// after it meet SIG_DFL.
 void pass_on(int signo, siginfo_t* info, void* context) noexcept {
     if (replaced.sa_handler == SIG_DFL || replaced.sa_handler == SIG_IGN) return;
+    if ((replaced.sa_flags & SA_RESETHAND) != 0 && reset_to_default.exchange(true)) return;
     sigset_t block = replaced.sa_mask;
     sigdelset(&block, signo);
     // The mask from before the signal comes back as on_alarm() returns.
@@ -68,7 +75,14 @@ void timer_alarm::on_alarm(int signo, siginfo_t* info, void* context) noexcept {
 
 timer_alarm::~timer_alarm() {
     if (thread_ != 0) ::timer_delete(timer_);
-    if (have_handler_) ::sigaction(alarm_signal(), &replaced, nullptr);
+    if (have_handler_) {
+        struct sigaction back = replaced;
+        if (reset_to_default.load()) {
+            back = {};
+            back.sa_handler = SIG_DFL;
+        }
+        ::sigaction(alarm_signal(), &back, nullptr);
+    }
     timer_alarm* self = this;
     current.compare_exchange_strong(self, nullptr);
 }
@@ -104,6 +118,7 @@ bool timer_alarm::arm(std::chrono::milliseconds timeout, std::vector<line> lines
         sigemptyset(&sa.sa_mask);
         // SA_NODEFER: the second expiry must reach a handler stuck in a write.
         sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_RESTART;
+        reset_to_default.store(false);
         if (::sigaction(signo, &sa, &replaced) != 0) return false;
         have_handler_ = true;
     }

@@ -15,7 +15,9 @@ namespace servicekit::detail::linux_alarm {
 /// The signal the timer sends: the last real-time one, which programs rarely
 /// use. The handler is installed only from arm() to the alarm's end (run()'s
 /// return); a SIGRTMAX that does not come from the timer meanwhile is passed
-/// to the handler it replaced, if that was a function, and otherwise ignored.
+/// to the handler it replaced, if that was a function (once, if it had
+/// SA_RESETHAND, after which the alarm's end puts back SIG_DFL), and otherwise
+/// ignored.
 int alarm_signal() noexcept;
 /// A set holding alarm_signal() alone, for pthread_sigmask().
 sigset_t alarm_signal_set() noexcept;

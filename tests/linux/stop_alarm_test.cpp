@@ -1,12 +1,13 @@
 // The stop timeout's POSIX timer (platform/linux/stop_alarm.cpp): disarmed in
 // time it never fires, a SIGRTMAX that is not the timer's goes to the handler
-// it replaced, and a deadline that passes writes the last lines and ends the
-// process with 124, 1 s later at the latest if a line cannot be written, and
-// at the deadline even while the handler it replaced runs; disarm() stops the
-// timer itself. And the terminal sink's last line does not
-// wait on a stderr nobody reads (the journal and syslog sinks' last lines:
-// systemd_runtime_test.cpp); and the lines the lifecycle arms the alarm with
-// are rendered once the service is up where the sink needs no time.
+// it replaced (once, if it had SA_RESETHAND), and a deadline that passes
+// writes the last lines and ends the process with 124, 1 s later at the
+// latest if a line cannot be written, and at the deadline even while the
+// handler it replaced runs; disarm() stops the timer itself. And the terminal
+// sink's last line does not wait on a stderr nobody reads (the journal and
+// syslog sinks' last lines: systemd_runtime_test.cpp); and the lines the
+// lifecycle arms the alarm with are rendered once the service is up where the
+// sink needs no time.
 #include <doctest/doctest.h>
 
 #include "linux/stop_alarm.hpp"
@@ -176,6 +177,33 @@ TEST_CASE("stop alarm: the handler it replaced runs with its own signal mask, th
 #if !defined(__SANITIZE_THREAD__)  // TSan blocks every signal in a handler
         CHECK(sigismember(&mask_in_handler, alarm_signal()) == 0);  // the timer's expiry must get through
 #endif
+        alarm.disarm();
+    }
+    ::sigaction(alarm_signal(), &before, nullptr);
+}
+
+TEST_CASE("stop alarm: a replaced handler with SA_RESETHAND is called once, and SIG_DFL is put back") {
+    const struct sigaction before = handle_alarm_signal(count, SA_RESETHAND);
+    passed_on = 0;
+    {
+        timer_alarm alarm;
+        REQUIRE(alarm.arm(1h, {}));
+        ::raise(alarm_signal());
+        ::raise(alarm_signal());  // the kernel would have found SIG_DFL
+        CHECK(passed_on.load() == 1);
+        alarm.disarm();
+    }
+    struct sigaction now {};
+    REQUIRE(::sigaction(alarm_signal(), nullptr, &now) == 0);
+    CHECK((now.sa_handler == SIG_DFL));
+    ::sigaction(alarm_signal(), &before, nullptr);
+    {
+        // A new alarm over the same handler calls it again.
+        handle_alarm_signal(count, SA_RESETHAND);
+        timer_alarm alarm;
+        REQUIRE(alarm.arm(1h, {}));
+        ::raise(alarm_signal());
+        CHECK(passed_on.load() == 2);
         alarm.disarm();
     }
     ::sigaction(alarm_signal(), &before, nullptr);
