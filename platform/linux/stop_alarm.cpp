@@ -74,7 +74,7 @@ void timer_alarm::on_alarm(int signo, siginfo_t* info, void* context) noexcept {
 }
 
 timer_alarm::~timer_alarm() {
-    if (thread_ != 0) ::timer_delete(timer_);
+    if (have_timer_) ::timer_delete(timer_);
     if (have_handler_) {
         struct sigaction back = replaced;
         if (reset_to_default.load()) {
@@ -90,10 +90,10 @@ timer_alarm::~timer_alarm() {
 bool timer_alarm::prepare() noexcept {
     // pthread_self() first: arm() calls this at every stop, and it is no
     // system call, where gettid() is one.
-    if (thread_ != 0 && ::pthread_equal(owner_, ::pthread_self()) != 0) return true;
+    if (have_timer_ && ::pthread_equal(owner_, ::pthread_self()) != 0) return true;
     const pid_t self = ::gettid();
-    if (thread_ != 0) ::timer_delete(timer_);  // made on another thread
-    thread_ = 0;
+    if (have_timer_) ::timer_delete(timer_);  // made on another thread
+    have_timer_ = false;
     sigevent ev{};
     ev.sigev_notify = SIGEV_THREAD_ID;
 #if defined(sigev_notify_thread_id)
@@ -104,7 +104,7 @@ bool timer_alarm::prepare() noexcept {
     ev.sigev_signo = alarm_signal();
     ev.sigev_value.sival_ptr = this;
     if (::timer_create(CLOCK_MONOTONIC, &ev, &timer_) != 0) return false;
-    thread_ = self;
+    have_timer_ = true;
     owner_ = ::pthread_self();
     return true;
 }
@@ -151,7 +151,7 @@ void timer_alarm::disarm() noexcept {
     int expected = armed;
     if (!state_.compare_exchange_strong(expected, disarmed)) return;
     ::timer_delete(timer_);
-    thread_ = 0;
+    have_timer_ = false;
     if (unblocked_) {
         const sigset_t set = alarm_signal_set();
         ::pthread_sigmask(SIG_BLOCK, &set, nullptr);

@@ -8,7 +8,6 @@
 #include <csignal>
 #include <ctime>
 #include <pthread.h>
-#include <sys/types.h>
 
 namespace servicekit::detail::linux_alarm {
 
@@ -51,8 +50,8 @@ private:
     std::atomic<int> state_{idle};
     std::vector<line> lines_;  // freed with the alarm, never while armed
     timer_t timer_{};
-    pid_t thread_ = 0;  // the thread the timer signals; 0: no timer
-    pthread_t owner_{};  // the same thread, as pthread_self() has it
+    bool have_timer_ = false;
+    pthread_t owner_{};  // the thread the timer signals, which made it
     bool have_handler_ = false;
     bool unblocked_ = false;  // arm() unblocked the signal on its thread
 };

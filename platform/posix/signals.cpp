@@ -73,24 +73,24 @@ public:
         sigset_t set;
         sigemptyset(&set);
         for (const int s : handled) sigaddset(&set, s);
-        ::pthread_sigmask(SIG_UNBLOCK, &set, &saved_mask_);
+        sigset_t before;
+        ::pthread_sigmask(SIG_UNBLOCK, &set, &before);
+        // What the destructor blocks again: those the parent had blocked.
+        sigemptyset(&reblock_);
+        for (const int s : handled) {
+            if (sigismember(&before, s) == 1) {
+                sigaddset(&reblock_, s);
+                must_reblock_ = true;
+            }
+        }
     }
     ~signal_scope() {
         for (std::size_t i = 0; i < handled.size(); ++i)
             if (installed_[i]) ::sigaction(handled[i], &saved_[i], nullptr);
-        // Blocked again: those of ours the parent had blocked, no more. A
-        // change the service made to its thread's mask meanwhile stays, and
-        // in the usual case (none was blocked) this is no system call.
-        sigset_t reblock;
-        sigemptyset(&reblock);
-        bool any = false;
-        for (const int s : handled) {
-            if (sigismember(&saved_mask_, s) == 1) {
-                sigaddset(&reblock, s);
-                any = true;
-            }
-        }
-        if (any) ::pthread_sigmask(SIG_BLOCK, &reblock, nullptr);
+        // Only what the constructor unblocked: a change the service made to
+        // its thread's mask meanwhile stays, and in the usual case (none was
+        // blocked) this is no system call.
+        if (must_reblock_) ::pthread_sigmask(SIG_BLOCK, &reblock_, nullptr);
         wake_fd = -1;
         ::close(fds_[0]);
         ::close(fds_[1]);
@@ -103,7 +103,8 @@ public:
 private:
     std::array<struct sigaction, handled.size()> saved_{};
     std::array<bool, handled.size()> installed_{};
-    sigset_t saved_mask_{};
+    sigset_t reblock_{};
+    bool must_reblock_ = false;
     int fds_[2]{-1, -1};
 };
 

@@ -153,8 +153,9 @@ int main(int argc, char** argv) {
     servicekit::config cfg;
     cfg.name = "probe";
     if (const char* ms = std::getenv("PROBE_STOP_TIMEOUT_MS")) cfg.stop_timeout = std::chrono::milliseconds(std::atoi(ms));
-    const char* report = std::getenv("PROBE_SIGNALS");
-    if (report != nullptr && *report != '\0') {
+    const char* report_env = std::getenv("PROBE_SIGNALS");
+    const std::string report = report_env != nullptr ? report_env : "";
+    if (!report.empty()) {
         struct sigaction sa {};
         sa.sa_handler = own_handler;
         sigemptyset(&sa.sa_mask);
@@ -167,6 +168,6 @@ int main(int argc, char** argv) {
     }
     probe svc;
     const int code = servicekit::cli::cli_main(argc, argv, cfg, svc);
-    if (report != nullptr && *report != '\0') std::ofstream(report) << signals_left() << '\n';
+    if (!report.empty()) std::ofstream(report) << signals_left() << '\n';
     return code;
 }

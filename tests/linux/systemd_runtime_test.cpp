@@ -19,6 +19,7 @@
 #include <map>
 #include <poll.h>
 #include <string>
+#include <string_view>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -31,23 +32,34 @@ namespace sd = servicekit::detail::systemd;
 
 namespace {
 
+// The AF_UNIX address of a path or an abstract name ("@…"). Built here, not
+// by sd::unix_address(), which the sinks and the notifier use: these tests
+// check that one against it.
+struct socket_address {
+    sockaddr_un sa{};
+    socklen_t len = 0;
+    explicit socket_address(std::string_view address) {
+        sa.sun_family = AF_UNIX;
+        // A path needs room for its NUL; an abstract name fills sun_path.
+        REQUIRE(!address.empty());
+        const bool abstract = address.front() == '@';
+        REQUIRE(address.size() + (abstract ? 0 : 1) <= sizeof sa.sun_path);
+        std::memcpy(sa.sun_path, address.data(), address.size());
+        if (abstract) sa.sun_path[0] = '\0';
+        len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address.size() + (abstract ? 0 : 1));
+    }
+    const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&sa); }
+};
+
 // A datagram socket bound to a path or an abstract name ("@…").
 class listener {
 public:
     explicit listener(std::string address) : address_(std::move(address)) {
         fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         REQUIRE(fd_ >= 0);
-        sockaddr_un sa{};
-        sa.sun_family = AF_UNIX;
-        // A path needs room for its NUL; an abstract name fills sun_path.
-        REQUIRE(!address_.empty());
-        REQUIRE(address_.size() + (address_.front() == '@' ? 0 : 1) <= sizeof sa.sun_path);
-        std::memcpy(sa.sun_path, address_.data(), address_.size());
-        if (address_.front() == '@') sa.sun_path[0] = '\0';
-        const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_.size() +
-                                                (address_.front() == '@' ? 0 : 1));
+        const socket_address a(address_);
         if (address_.front() != '@') ::unlink(address_.c_str());
-        REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&sa), len) == 0);
+        REQUIRE(::bind(fd_, a.get(), a.len) == 0);
     }
     ~listener() {
         ::close(fd_);
@@ -250,13 +262,8 @@ TEST_CASE("the stop-timeout line to journald, or to stderr when journald does no
     // journald's queue full: the datagram would wait, so stderr takes the line.
     // (Filled from as many sockets as it takes: each has a send buffer of its
     // own, and the queue is full when a fresh one cannot send.)
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    REQUIRE(journal.address().size() < sizeof sa.sun_path);
-    std::memcpy(sa.sun_path, journal.address().data(), journal.address().size());
-    const auto send_one = [&](int fd) {
-        return ::sendto(fd, "x", 1, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 1;
-    };
+    const socket_address to(journal.address());
+    const auto send_one = [&](int fd) { return ::sendto(fd, "x", 1, MSG_DONTWAIT, to.get(), to.len) == 1; };
     struct sockets {
         std::vector<int> fds;
         ~sockets() {
@@ -295,14 +302,11 @@ TEST_CASE("the stop-timeout line to syslog: a datagram, a NUL-ended record on a 
     }
     {
         const std::string path = scratch_socket("syslog-stream");
-        sockaddr_un sa{};
-        REQUIRE(path.size() < sizeof sa.sun_path);
-        sa.sun_family = AF_UNIX;
-        std::memcpy(sa.sun_path, path.data(), path.size());
+        const socket_address a(path);
         const int server = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         REQUIRE(server >= 0);
         ::unlink(path.c_str());
-        REQUIRE(::bind(server, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0);
+        REQUIRE(::bind(server, a.get(), a.len) == 0);
         REQUIRE(::listen(server, 4) == 0);
         const auto sink = sd::make_syslog_sink("myd", path);
         const auto line = last_line(sink).render_last_line("myd", "stop() did not return", now);
