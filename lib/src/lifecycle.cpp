@@ -173,7 +173,8 @@ void lifecycle::prepare_lines() {
     lines_ = std::move(lines);
 }
 
-bool lifecycle::arm_alarm(std::chrono::milliseconds timeout) {
+bool lifecycle::arm_alarm() {
+    const auto timeout = cfg_.stop_timeout;
     std::vector<stop_alarm::line> lines;
     try {
         if (logger_->should_log(spdlog::level::critical)) {
@@ -268,7 +269,7 @@ void lifecycle::stop(event why) {
     };
     // The stop timeout: the alarm, or else the watcher, ends the process if
     // stop() hangs.
-    if (!uses_watcher() && arm_alarm(timeout)) {
+    if (!uses_watcher() && arm_alarm()) {
         struct disarm_on_return {
             stop_alarm& alarm;
             ~disarm_on_return() { alarm.disarm(); }

@@ -41,13 +41,6 @@ void pass_on(int signo, siginfo_t* info, void* context) noexcept {
 
 int alarm_signal() noexcept { return SIGRTMAX; }
 
-sigset_t alarm_signal_set() noexcept {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, alarm_signal());
-    return set;
-}
-
 void timer_alarm::on_alarm(int signo, siginfo_t* info, void* context) noexcept {
     timer_alarm* const alarm = current.load();
     if (alarm == nullptr || info == nullptr || info->si_code != SI_TIMER || info->si_value.sival_ptr != alarm) {
@@ -135,9 +128,8 @@ bool timer_alarm::arm(std::chrono::milliseconds timeout, std::vector<line> lines
     }
     // A program may block signals on the thread that calls stop(); the
     // signal must not wait for that (a stop timeout is at least 100 ms).
-    const sigset_t set = alarm_signal_set();
-    sigset_t before;
-    unblocked_ = ::pthread_sigmask(SIG_UNBLOCK, &set, &before) == 0 && sigismember(&before, signo) == 1;
+    const int signals[] = {signo};
+    unblocked_.unblock(signals);
     return true;
 }
 
@@ -152,10 +144,7 @@ void timer_alarm::disarm() noexcept {
     if (!state_.compare_exchange_strong(expected, disarmed)) return;
     ::timer_delete(timer_);
     have_timer_ = false;
-    if (unblocked_) {
-        const sigset_t set = alarm_signal_set();
-        ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    }
+    unblocked_.reblock();
 }
 
 }  // namespace servicekit::detail::linux_alarm

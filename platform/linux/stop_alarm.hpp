@@ -3,6 +3,7 @@
 // ends the process.
 
 #include "detail/lifecycle.hpp"
+#include "posix/signals.hpp"
 
 #include <atomic>
 #include <csignal>
@@ -18,8 +19,6 @@ namespace servicekit::detail::linux_alarm {
 /// SA_RESETHAND, after which the alarm's end puts back SIG_DFL), and otherwise
 /// ignored.
 int alarm_signal() noexcept;
-/// A set holding alarm_signal() alone, for pthread_sigmask().
-sigset_t alarm_signal_set() noexcept;
 
 /// One per run(). The timer signals the thread that arms it (SIGEV_THREAD_ID),
 /// the one that runs stop() and disarms it, so the handler never races
@@ -53,7 +52,7 @@ private:
     bool have_timer_ = false;
     pthread_t owner_{};  // the thread the timer signals, which made it
     bool have_handler_ = false;
-    bool unblocked_ = false;  // arm() unblocked the signal on its thread
+    posix::unblocked_signals unblocked_;  // by arm(), on its thread; disarm() blocks it again
 };
 
 }  // namespace servicekit::detail::linux_alarm

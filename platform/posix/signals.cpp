@@ -20,6 +20,27 @@
 
 namespace servicekit::detail::posix {
 
+void unblocked_signals::unblock(std::span<const int> signals) noexcept {
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int s : signals) sigaddset(&set, s);
+    sigset_t before;
+    sigemptyset(&reblock_);
+    any_ = false;
+    if (::pthread_sigmask(SIG_UNBLOCK, &set, &before) != 0) return;
+    for (const int s : signals) {
+        if (sigismember(&before, s) == 1) {
+            sigaddset(&reblock_, s);
+            any_ = true;
+        }
+    }
+}
+
+void unblocked_signals::reblock() noexcept {
+    if (any_) ::pthread_sigmask(SIG_BLOCK, &reblock_, nullptr);
+    any_ = false;
+}
+
 namespace {
 
 // The signals run() handles, and the bit of each in `pending`.
@@ -70,27 +91,14 @@ public:
             installed_[i] = true;
         }
         // A parent may have blocked them (some container runtimes do).
-        sigset_t set;
-        sigemptyset(&set);
-        for (const int s : handled) sigaddset(&set, s);
-        sigset_t before;
-        ::pthread_sigmask(SIG_UNBLOCK, &set, &before);
-        // What the destructor blocks again: those the parent had blocked.
-        sigemptyset(&reblock_);
-        for (const int s : handled) {
-            if (sigismember(&before, s) == 1) {
-                sigaddset(&reblock_, s);
-                must_reblock_ = true;
-            }
-        }
+        unblocked_.unblock(handled);
     }
     ~signal_scope() {
         for (std::size_t i = 0; i < handled.size(); ++i)
             if (installed_[i]) ::sigaction(handled[i], &saved_[i], nullptr);
-        // Only what the constructor unblocked: a change the service made to
-        // its thread's mask meanwhile stays, and in the usual case (none was
-        // blocked) this is no system call.
-        if (must_reblock_) ::pthread_sigmask(SIG_BLOCK, &reblock_, nullptr);
+        // Those the parent had blocked; a change the service made to its
+        // thread's mask meanwhile stays.
+        unblocked_.reblock();
         wake_fd = -1;
         ::close(fds_[0]);
         ::close(fds_[1]);
@@ -103,8 +111,7 @@ public:
 private:
     std::array<struct sigaction, handled.size()> saved_{};
     std::array<bool, handled.size()> installed_{};
-    sigset_t reblock_{};
-    bool must_reblock_ = false;
+    unblocked_signals unblocked_;
     int fds_[2]{-1, -1};
 };
 

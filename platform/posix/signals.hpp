@@ -4,9 +4,26 @@
 #include "detail/lifecycle.hpp"
 
 #include <chrono>
+#include <csignal>
 #include <functional>
+#include <span>
 
 namespace servicekit::detail::posix {
+
+/// Signals unblocked on the calling thread for a while (run()'s, the stop
+/// alarm's): reblock() blocks again only those of them that were blocked
+/// before unblock(), so that a change made to the thread's mask in between
+/// stays. In the usual case, none was blocked, reblock() is no system call.
+class unblocked_signals {
+public:
+    void unblock(std::span<const int> signals) noexcept;
+    /// Once; a second call does nothing.
+    void reblock() noexcept;
+
+private:
+    sigset_t reblock_{};
+    bool any_ = false;
+};
 
 struct keepalive {
     std::chrono::milliseconds period{0};  ///< 0: none

@@ -36,11 +36,18 @@
 using servicekit::detail::last_line_sink;
 using servicekit::detail::stop_alarm;
 using servicekit::detail::linux_alarm::alarm_signal;
-using servicekit::detail::linux_alarm::alarm_signal_set;
 using servicekit::detail::linux_alarm::timer_alarm;
 using namespace std::chrono_literals;
 
 namespace {
+
+// A set holding alarm_signal() alone, for pthread_sigmask().
+sigset_t alarm_signal_set() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, alarm_signal());
+    return set;
+}
 
 std::atomic<int> passed_on{0};
 void count(int) { ++passed_on; }

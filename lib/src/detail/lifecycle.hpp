@@ -199,9 +199,10 @@ private:
     /// the time. After start(), while the service idles: the stop then does
     /// not look for them (a dynamic_cast each) nor format the line.
     void prepare_lines();
-    /// Arms the alarm, if there is one, with the stop-timeout line rendered
-    /// for every sink that can write it from a signal handler.
-    bool arm_alarm(std::chrono::milliseconds timeout);
+    /// Arms the alarm, if there is one, for the configured stop timeout (the
+    /// one prepare_lines() renders), with the stop-timeout line rendered for
+    /// every sink that can write it from a signal handler.
+    bool arm_alarm();
     bool uses_watcher() const noexcept { return alarm_ == nullptr || link_.progress_period().count() > 0; }
 
     struct periodic {
