@@ -383,6 +383,7 @@ int cli_main(int argc, char** argv, config cfg, service& svc) {
             switch (info.state) {
                 case status::running: return written(ok, who);
                 case status::not_installed: return written(status_not_installed, who);
+                case status::unknown: return written(failure, who);  // not "not running": nobody knows
                 default: return written(status_stopped, who);
             }
         }

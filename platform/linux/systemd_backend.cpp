@@ -96,7 +96,7 @@ public:
 
     void uninstall(const config& cfg) override {
         const auto path = require_unit_file(cfg);
-        const auto state = query(cfg).state;
+        const auto state = parse_show(show(cfg)).state;
         if (state != status::stopped && state != status::not_installed)
             systemctl(cfg, {"stop", unit_name(cfg)}, stop_bound(cfg), "stop");
         systemctl(cfg, {"disable", unit_name(cfg)}, short_bound, "disable");
@@ -126,7 +126,20 @@ public:
         systemctl(cfg, {"restart", unit_name(cfg)}, stop_bound(cfg) + start_bound, "restart");
     }
 
-    status_info query(const config& cfg) const override { return parse_show(show(cfg)); }
+    // Only servicekit's own unit is reported, as start and stop act only on
+    // it: `--name ssh status` must not say how another program's ssh.service
+    // is doing. No unit file: not installed, with no process to ask.
+    status_info query(const config& cfg) const override {
+        const auto path = unit_path(cfg);
+        refuse_link(path);
+        if (file_type(path) == 0) {
+            status_info info;
+            info.state = status::not_installed;
+            return info;
+        }
+        if (const auto text = read_file(path)) refuse_foreign(cfg, path, *text);
+        return parse_show(show(cfg));
+    }
 
     int run(const config& cfg, service& svc) override { return run_under_systemd(cfg, svc); }
 

@@ -73,7 +73,8 @@ bool is_letter_or_underscore(char c) noexcept {
 }
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
-// User=/Group=: a name systemd and NSS agree on, or a numeric id.
+}  // namespace
+
 std::string account(std::string_view field, std::string_view v) {
     if (!v.empty() && std::all_of(v.begin(), v.end(), is_digit)) {
         if (v.size() > 10 || (v.size() > 1 && v.front() == '0') || std::stoull(std::string(v)) >= 4294967295ULL ||
@@ -82,7 +83,7 @@ std::string account(std::string_view field, std::string_view v) {
         return std::string(v);
     }
     const std::string_view rule =
-        "systemd takes a numeric id or a name of letters, digits, '_', '-', '.', '@' "
+        "must be a numeric id or a name of letters, digits, '_', '-', '.', '@' "
         "starting with a letter or '_' (optionally ending in '$'), at most 256 characters";
     if (v.size() > 256 || !is_letter_or_underscore(v.front())) reject(field, v, rule);
     const auto body = v.back() == '$' ? v.substr(0, v.size() - 1) : v;
@@ -90,6 +91,8 @@ std::string account(std::string_view field, std::string_view v) {
         if (!is_letter_or_underscore(c) && !is_digit(c) && c != '-' && c != '.' && c != '@') reject(field, v, rule);
     return std::string(v);
 }
+
+namespace {
 
 std::string working_directory(const std::filesystem::path& dir) {
     const std::string s = dir.empty() ? std::string("/") : dir.string();

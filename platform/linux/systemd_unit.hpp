@@ -47,6 +47,15 @@ std::string quote_exec_word(std::string_view word);
 /// C escapes; '$' stays as it is (Environment= does not expand variables).
 std::string quote_environment(std::string_view key, std::string_view value);
 
+/// `v` (config.user or config.group, named by `field`) as User=/Group= take
+/// it, a name systemd and NSS agree on or a numeric id: 0-4294967294 without
+/// leading zeros and not 65535, or letters, digits, '_', '-', '.', '@'
+/// starting with a letter or '_' (optionally ending in '$'), at most 256
+/// characters. Anything else throws errc::invalid_config. The SysV script
+/// takes the same rule: start-stop-daemon would read " 0", "+0" and "00"
+/// as uid 0.
+std::string account(std::string_view field, std::string_view v);
+
 /// A time span systemd parses back to exactly `ms`: "0", "2s", "1500ms".
 std::string time_span(std::chrono::milliseconds ms);
 

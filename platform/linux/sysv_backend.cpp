@@ -286,6 +286,8 @@ status_info script_backend::query(const config& cfg) const {
         info.state = status::not_installed;
         return info;
     }
+    // Another daemon's script is never run, not even for its status.
+    if (const auto text = read_file(script(cfg))) refuse_foreign(cfg, "query", *text);
     const auto r = run_script(cfg, "status");
     switch (r.exit_code) {
         case 0: {

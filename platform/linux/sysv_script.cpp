@@ -143,8 +143,9 @@ std::string render_sysv_script(const config& cfg) {
     s += "### END INIT INFO\n\n";
 
     s += fmt::format(
-        "{0}`{1} install --force` rewrites this file, `{1} uninstall`\n"
-        "# removes it. The service logs to syslog (identifier \"{2}\", facility daemon).\n"
+        "{0}`{1} install --force --name {2}` rewrites this file,\n"
+        "# `{1} uninstall --name {2}` removes it. The service logs to syslog\n"
+        "# (identifier \"{2}\", facility daemon).\n"
         "# SysV init does not restart a service that ends on its own.\n\n",
         written_by.substr(1), header_value("executable", cfg.executable.filename().string()), cfg.name);
 
@@ -172,10 +173,14 @@ std::string render_sysv_script(const config& cfg) {
          "\t\t--name \"$COMM\" --startas \"$DAEMON\" \\\n";
     s += "\t\t--chdir " +
          shell_quote(cfg.working_directory.empty() ? std::string("/") : cfg.working_directory.string()) + " \\\n";
-    if (!cfg.user.empty())
-        s += "\t\t--chuid " + shell_quote(cfg.group.empty() ? cfg.user : cfg.user + ":" + cfg.group) + " \\\n";
-    else if (!cfg.group.empty())
-        s += "\t\t--group " + shell_quote(cfg.group) + " \\\n";
+    // systemd's rule for the names: start-stop-daemon reads a number with
+    // strtol, so " 0", "+0" or "00" would run the service as root.
+    const std::string user = cfg.user.empty() ? std::string() : systemd::account("user", cfg.user);
+    const std::string group = cfg.group.empty() ? std::string() : systemd::account("group", cfg.group);
+    if (!user.empty())
+        s += "\t\t--chuid " + shell_quote(group.empty() ? user : user + ":" + group) + " \\\n";
+    else if (!group.empty())
+        s += "\t\t--group " + shell_quote(group) + " \\\n";
     s += fmt::format("\t\t--notify-await --notify-timeout {} \\\n\t\t--", start_timeout.count());
     const auto argv = service_command_line(cfg);
     for (std::size_t i = 1; i < argv.size(); ++i) s += " \\\n\t\t" + shell_quote(argv[i]);

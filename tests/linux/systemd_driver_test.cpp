@@ -255,6 +255,9 @@ TEST_CASE("systemd driver: a unit file servicekit did not write is not replaced 
     CHECK(reason_of([&] { f.backend->start(cfg()); }) == errc::already_installed);
     CHECK(reason_of([&] { f.backend->stop(cfg()); }) == errc::already_installed);
     CHECK(reason_of([&] { f.backend->restart(cfg()); }) == errc::already_installed);
+    std::string message;  // `--name ssh status` does not report another program's ssh.service either
+    CHECK(reason_of([&] { (void)f.backend->query(cfg()); }, &message) == errc::already_installed);
+    CHECK(message.find("choose another --name") != std::string::npos);
     CHECK(f.systemctl.calls.empty());
     CHECK(read(f.unit_file()) == admins);
 
@@ -272,6 +275,10 @@ TEST_CASE("systemd driver: a unit of the same name from elsewhere is not overwri
           errc::already_installed);
     CHECK(message.find("/lib/systemd/system/myd.service") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(f.unit_file()));
+    // Nor is it reported as this service: that is not installed.
+    f.systemctl.calls.clear();
+    CHECK(f.backend->query(cfg()).state == status::not_installed);
+    CHECK(f.systemctl.calls.empty());
 }
 
 TEST_CASE("systemd driver: uninstall") {
@@ -346,6 +353,8 @@ TEST_CASE("systemd driver: start, stop, restart and their errors") {
 TEST_CASE("systemd driver: status from systemctl show") {
     fixture f;
     CHECK(f.backend->query(cfg()).state == status::not_installed);
+    CHECK(f.systemctl.calls.empty());  // no unit file: nothing to ask systemd
+    f.backend->install(cfg(), install_mode::fail_if_exists);
     f.running(4242);
     const auto info = f.backend->query(cfg());
     CHECK(info.state == status::running);
@@ -360,9 +369,15 @@ TEST_CASE("systemd driver: status from systemctl show") {
         sd::driver_seams seams;
         seams.run = [&](const std::vector<std::string>&, std::chrono::milliseconds) { return command_result{1, "", err}; };
         seams.root = g.root.path;
-        seams.getenv = [](const char*) { return std::optional<std::string>("/home/alice"); };
+        seams.getenv = [](const char* name) -> std::optional<std::string> {
+            if (std::string_view(name) == "HOME") return "/home/alice";
+            return std::nullopt;
+        };
         config c = cfg();
         c.scope = scope::user;
+        const auto unit = g.root.path / "home/alice/.config/systemd/user/myd.service";
+        std::filesystem::create_directories(unit.parent_path());
+        std::ofstream(unit) << detail::render_systemd_unit(c);
         return reason_of([&] { (void)sd::make_backend(std::move(seams))->query(c); });
     };
     CHECK(show_fails("Failed to connect to bus: No medium found") == errc::manager_unavailable);

@@ -224,6 +224,15 @@ bad-input)
     expect 5 "stop when not installed" svc stop
     expect 4 "status when not installed" svc status
 
+    step "another program's unit of the name: status does not report it (exit 4, exit 1)"
+    # systemd-journald.service is loaded and running, from /lib/systemd/system.
+    expect 4 "status --name systemd-journald" in_sb "$probe" status --name systemd-journald
+    in_sb sh -c "printf '[Service]\\nExecStart=/bin/true\\n' > '$unit'"
+    expect 1 "status of a hand-written unit of the name" svc status
+    [[ $said == *"was not written by servicekit"* ]] || fail "message: $said"
+    expect 1 "start of a hand-written unit of the name" svc start
+    in_sb rm -f "$unit"
+
     step "a service whose start() fails: systemctl's words, the journalctl hint (exit 1)"
     expect 0 "install" in_sb env PROBE_ENV_FAIL_START=1 "$probe" install --name "$name"
     expect 1 "start of a failing service" svc start

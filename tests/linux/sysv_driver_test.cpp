@@ -240,6 +240,7 @@ TEST_CASE("sysv driver: another daemon's init script of the same name is not run
     test::check_throws(errc::already_installed, "choose another --name", [&] { f.backend.start(f.cfg); });
     test::check_throws(errc::already_installed, "cannot stop myd", [&] { f.backend.stop(f.cfg); });
     test::check_throws(errc::already_installed, "cannot restart myd", [&] { f.backend.restart(f.cfg); });
+    test::check_throws(errc::already_installed, "cannot query myd", [&] { (void)f.backend.query(f.cfg); });
     CHECK(f.fake.calls.empty());
     CHECK(test::read_all(f.script()) == theirs);
 

@@ -11,6 +11,8 @@ mount and PID namespaces (/etc an overlay, /run a tmpfs: the host's
 * not root: exit 4 saying it needs root, nothing written
 * the binary gone after install: start fails with one line, status says not
   running, uninstall still removes everything
+* a pid file start-stop-daemon cannot read: status says unknown, exit 1
+* another daemon's init script of the name: status exits 1 and never runs it
 Exit 77 when not root or unshare/setpriv/start-stop-daemon are missing.
 """
 import glob
@@ -124,6 +126,29 @@ def inside(exe, scratch):
     r = app(exe, "uninstall", "skr-sysv-gone")
     check(r.returncode == 0, "binary gone: uninstall still works", r.stderr)
     nothing_left("skr-sysv-gone", "binary gone, uninstalled")
+
+    # A pid file start-stop-daemon cannot read: the script's status says 4,
+    # "unknown", which status reports as a failure (1), not as "not running".
+    r = app(exe, "install", "skr-sysv-pid")
+    check(r.returncode == 0, "bad pid file: installed", r.stderr)
+    with open("/run/servicekit-skr-sysv-pid.pid", "w") as f:
+        f.write("not a pid\n")
+    r = app(exe, "status", "skr-sysv-pid")
+    check(r.returncode == 1 and "unknown" in r.stdout, f"bad pid file: status says unknown, exit 1 (exit {r.returncode})",
+          r.stdout + r.stderr)
+    app(exe, "uninstall", "skr-sysv-pid")
+    nothing_left("skr-sysv-pid", "bad pid file, uninstalled")
+
+    # Another daemon's init script of the name: status refuses it, and never runs it.
+    ran = os.path.join(scratch, "foreign-ran")
+    with open("/etc/init.d/skr-foreign", "w") as f:
+        f.write(f"#!/bin/sh\n### BEGIN INIT INFO\n# Provides: skr-foreign\n### END INIT INFO\ntouch {ran}\nexit 0\n")
+    os.chmod("/etc/init.d/skr-foreign", 0o755)
+    r = app(exe, "status", "skr-foreign")
+    check(r.returncode == 1 and "not written by servicekit" in r.stderr and one_line(r),
+          f"another daemon's script: status exits 1 saying so (exit {r.returncode})", r.stdout + r.stderr)
+    check(not os.path.exists(ran), "another daemon's script: status did not run it")
+    os.unlink("/etc/init.d/skr-foreign")
     return 1 if failures else 0
 
 

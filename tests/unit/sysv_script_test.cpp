@@ -48,7 +48,7 @@ config full() {
     c.arguments = {"--port", "80 81", "it's", "", "line1\nline2", "$(reboot)", "trailing\\"};
     c.working_directory = "/var/lib/my app";
     c.environment = {{"GREETING", "hello 'world'"}, {"EMPTY", ""}, {"MULTI", "a\nb"}, {"PATH", "/opt/bin:$PATH"}};
-    c.user = "svc user";
+    c.user = "svc.user@home$";
     c.group = "svc";
     c.dependencies = {"network-online.target", "postgresql.service", "redis", "local-fs.target"};
     c.log_level = spdlog::level::debug;
@@ -144,6 +144,20 @@ TEST_CASE("sysv script: what a script cannot say is rejected") {
     c.description = "";
     c.display_name = "tab\there";
     check_rejected(c, "config.display_name");
+    c.display_name = "";
+    // start-stop-daemon --chuid reads a number with strtol: each of these
+    // would be uid 0 (or gid 7). The names follow systemd's rule instead.
+    for (const char* account : {" 0", "+0", "00", "0 ", "007", "svc user", "it's", "a:b"}) {
+        CAPTURE(account);
+        c.user = account;
+        check_rejected(c, "config.user");
+        c.user = "svc";
+        c.group = account;
+        check_rejected(c, "config.group");
+        c.user = "";
+        check_rejected(c, "config.group");  // --group alone
+        c.group = "";
+    }
 }
 
 TEST_CASE("sysv script: paths and process name") {
@@ -233,8 +247,8 @@ TEST_CASE("sysv script: every word reaches start-stop-daemon exactly, through th
     c.name = "servicekit-unit-roundtrip";
     c.arguments = corpus;
     c.working_directory = "/var/lib/it's a $dir";
-    c.user = "svc user";
-    c.group = "it's";
+    c.user = "svc.user@home$";  // names cannot hold a space or a quote (below)
+    c.group = "it-s_2";
     for (std::size_t i = 0; i < corpus.size(); ++i) c.environment["V" + std::to_string(i)] = corpus[i];
     c.environment["SERVICEKIT_INIT"] = "not the marker";  // the marker must win
     c.environment["PATH"] = "/nowhere";  // cannot break how the script finds env and start-stop-daemon
@@ -255,7 +269,7 @@ TEST_CASE("sysv script: every word reaches start-stop-daemon exactly, through th
         std::vector<std::string> expected{"--start", "--quiet", "--oknodo", "--background", "--make-pidfile",
                                           "--pidfile", "/run/servicekit-servicekit-unit-roundtrip.pid",
                                           "--name", "my \"prog\"", "--startas", c.executable.string(),
-                                          "--chdir", c.working_directory.string(), "--chuid", "svc user:it's",
+                                          "--chdir", c.working_directory.string(), "--chuid", "svc.user@home$:it-s_2",
                                           "--notify-await", "--notify-timeout", "60", "--"};
         const auto argv = service_command_line(c);
         expected.insert(expected.end(), argv.begin() + 1, argv.end());

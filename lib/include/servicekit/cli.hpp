@@ -19,8 +19,9 @@ enum exit_code : int {
     not_installed = 5,      ///< the verb needs an installed service
     invalid_config = 6,     ///< the config breaks a rule; nothing was written
     // `status` alone: 0 running, 3 not running (stopped, starting, stopping,
-    // paused), 4 not installed, 6 invalid config, 1 any other failure (also
-    // not supported and permission denied: 3 and 4 are its states).
+    // paused), 4 not installed, 6 invalid config, 1 an unknown state or any
+    // other failure (also not supported and permission denied: 3 and 4 are
+    // its states).
     status_stopped = 3,
     status_not_installed = 4,
 };
