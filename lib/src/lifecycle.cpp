@@ -60,6 +60,17 @@ std::string timeout_line(std::chrono::milliseconds timeout) {
                        exit_stop_timeout);
 }
 
+// `t + period`, or the clock's end when that lies past it: a period of
+// centuries (milliseconds::max(), an absurd WATCHDOG_USEC) would overflow the
+// clock's nanoseconds and make the task due at once, over and over.
+std::chrono::steady_clock::time_point after(std::chrono::steady_clock::time_point t,
+                                            std::chrono::milliseconds period) noexcept {
+    using std::chrono::steady_clock;
+    if (period >= std::chrono::floor<std::chrono::milliseconds>(steady_clock::time_point::max() - t))
+        return steady_clock::time_point::max();
+    return t + period;
+}
+
 // The order of the periodic tasks: the next one due first.
 constexpr auto by_due = [](const auto& a, const auto& b) { return a.due < b.due; };
 
@@ -308,7 +319,7 @@ task_id lifecycle::every(std::chrono::milliseconds period, std::function<void(co
     {
         std::lock_guard lock(tasks_mutex_);
         id = task_id{++last_task_id_};
-        tasks_.push_back({id, period, std::chrono::steady_clock::now() + period,
+        tasks_.push_back({id, period, after(std::chrono::steady_clock::now(), period),
                           std::make_shared<std::function<void(context&)>>(std::move(task))});
     }
     // The run thread looks at the tasks before it waits again; any other
@@ -341,8 +352,8 @@ void lifecycle::run_due_tasks() {
             std::lock_guard lock(tasks_mutex_);
             const auto due = std::min_element(tasks_.begin(), tasks_.end(), by_due);
             if (due == tasks_.end() || due->due > now) return;
-            due->due += due->period;
-            if (due->due <= now) due->due = now + due->period;  // late: once, not caught up
+            due->due = after(due->due, due->period);
+            if (due->due <= now) due->due = after(now, due->period);  // late: once, not caught up
             call = due->call;
         }
         if (const auto failure = failure_of([&] { (*call)(ctx_); })) {

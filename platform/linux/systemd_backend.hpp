@@ -60,8 +60,10 @@ bool started_by_systemd();
 
 /// backend::run: under systemd (started_by_systemd()) it sends READY=1,
 /// RELOADING=1/READY=1, STOPPING=1, STATUS= and WATCHDOG=1 (every half of
-/// $WATCHDOG_USEC) and logs to the journal; otherwise it runs in the
-/// foreground, logging to the terminal.
+/// $WATCHDOG_USEC) and logs to the journal (to syslog without journald's
+/// socket, to stderr without /dev/log either: a container); otherwise it
+/// runs in the foreground, logging to the terminal. The SysV backend's run()
+/// comes here too when the init script did not start it.
 int run_under_systemd(const config& cfg, service& svc);
 
 }  // namespace servicekit::detail::systemd

@@ -5,6 +5,7 @@
 #include "linux/stop_alarm.hpp"
 #include "linux/systemd_backend.hpp"
 
+#include "detail/file.hpp"
 #include "detail/lifecycle.hpp"
 #include "posix/signals.hpp"
 
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace servicekit::detail::systemd {
@@ -88,7 +90,11 @@ int run_under_systemd(const config& cfg, service& svc) {
         ka.period = std::chrono::milliseconds(std::max(1LL, *usec / 2000));
         ka.beat = [&link] { link.watchdog(); };
     }
-    return posix::run_with_signals(cfg, svc, link, make_journal_sink(cfg.name), ka, &alarm);
+    // journald's socket, else syslog's; a container whose manager speaks the
+    // notify protocol may have neither, and its stderr is its log.
+    const bool system_log = file_type(journal_socket_path) == S_IFSOCK || file_type(syslog_socket_path) == S_IFSOCK;
+    return posix::run_with_signals(cfg, svc, link, system_log ? make_journal_sink(cfg.name) : make_terminal_sink(), ka,
+                                   &alarm);
 }
 
 }  // namespace servicekit::detail::systemd

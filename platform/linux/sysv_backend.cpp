@@ -7,6 +7,7 @@
 #include "linux/journal_sink.hpp"
 #include "linux/notify.hpp"
 #include "linux/stop_alarm.hpp"
+#include "linux/systemd_backend.hpp"
 #include "linux/sysv_script.hpp"
 #include "posix/signals.hpp"
 
@@ -316,11 +317,12 @@ status_info script_backend::query(const config& cfg) const {
 }
 
 int script_backend::run(const config& cfg, service& svc) {
+    // Not under the init script: in a terminal, or under a manager that
+    // speaks systemd's notify protocol without being this system's init (a
+    // container given NOTIFY_SOCKET by `podman run --sdnotify=container` or
+    // systemd-nspawn), which must hear READY=1, STOPPING=1 and the watchdog.
+    if (!started_by_init_script()) return systemd::run_under_systemd(cfg, svc);
     linux_alarm::timer_alarm alarm;
-    if (!started_by_init_script()) {
-        terminal_link link;
-        return posix::run_with_signals(cfg, svc, link, make_terminal_sink(), {}, &alarm);
-    }
     sysv_link link;
     const int code = posix::run_with_signals(cfg, svc, link, systemd::make_syslog_sink(cfg.name), {}, &alarm);
     link.failed();

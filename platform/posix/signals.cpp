@@ -13,6 +13,7 @@
 #include <cstring>
 #include <csignal>
 #include <optional>
+#include <span>
 #include <system_error>
 #include <poll.h>
 #include <sys/wait.h>
@@ -85,20 +86,27 @@ public:
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESTART;
         pending.store(0);
+        std::array<int, handled.size()> ours{};
+        std::size_t n = 0;
         for (std::size_t i = 0; i < handled.size(); ++i) {
             if (handled[i] == SIGCHLD && !reap) continue;
             ::sigaction(handled[i], &sa, &saved_[i]);
             installed_[i] = true;
+            ours[n++] = handled[i];
         }
-        // A parent may have blocked them (some container runtimes do).
-        unblocked_.unblock(handled);
+        // A parent may have blocked them (some container runtimes do). Only
+        // those with a handler: SIGCHLD unblocked with no handler would be
+        // discarded, not left pending for the program's own signalfd.
+        unblocked_.unblock(std::span<const int>(ours.data(), n));
     }
     ~signal_scope() {
+        // Those the parent had blocked first, then the dispositions: the
+        // other order would leave a moment in which such a signal, unblocked
+        // with its default action back, ends the process. A change the
+        // service made to its thread's mask meanwhile stays.
+        unblocked_.reblock();
         for (std::size_t i = 0; i < handled.size(); ++i)
             if (installed_[i]) ::sigaction(handled[i], &saved_[i], nullptr);
-        // Those the parent had blocked; a change the service made to its
-        // thread's mask meanwhile stays.
-        unblocked_.reblock();
         wake_fd = -1;
         ::close(fds_[0]);
         ::close(fds_[1]);
@@ -190,6 +198,7 @@ int run_with_signals(const config& cfg, service& svc, manager_link& link, spdlog
         const int rc = ::poll(&pfd, 1, wait ? poll_timeout(*wait) : -1);
         if (rc < 0 && errno != EINTR) {
             lc.log().critical("poll() failed: {}; stopping", std::strerror(errno));
+            lc.request_stop(exit_failure);  // not a clean stop: a manager's Restart=on-failure acts
             break;
         }
         // The byte first, the bits after: a bit set meanwhile writes a new byte.

@@ -15,10 +15,15 @@
 //                        "gap G": ms from the end of the previous call
 //   --stop-sleep MS      stop() takes MS ms
 //   --block-usr2         start() blocks SIGUSR2 on its thread
+//   --every-max          start() schedules a task every milliseconds::max()
+//   --poll-fails         start() sets RLIMIT_NOFILE to 0, so the run loop's
+//                        poll() fails (EINVAL)
 // PROBE_STOP_TIMEOUT_MS sets config::stop_timeout.
 // PROBE_SIGNALS=FILE: before cli_main(), main() gives SIGHUP a handler of its
-// own and blocks SIGHUP and SIGUSR1, as a parent or a program may; after it,
-// main() writes to FILE the dispositions and the mask that run() left behind.
+// own and blocks SIGHUP, SIGCHLD and SIGUSR1, as a parent or a program may;
+// start() records which of SIGHUP and SIGCHLD are blocked while run() runs;
+// after it, main() writes to FILE the dispositions and the mask that run()
+// left behind.
 #include <servicekit/cli.hpp>
 
 #include <chrono>
@@ -28,6 +33,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace {
@@ -49,6 +55,8 @@ public:
             else if (a[i] == "--every-throw" && i + 1 < a.size()) throw_at_ = std::stoi(a[++i]);
             else if (a[i] == "--every-slow" && i + 1 < a.size()) slow_ms_ = std::stoi(a[++i]);
             else if (a[i] == "--stop-sleep" && i + 1 < a.size()) stop_sleep_ms_ = std::stoi(a[++i]);
+            else if (a[i] == "--every-max") every_max_ = true;
+            else if (a[i] == "--poll-fails") poll_fails_ = true;
             else if (a[i] == "--block-usr2") {
                 sigset_t usr2;
                 sigemptyset(&usr2);
@@ -57,6 +65,12 @@ public:
             }
         }
         run_thread_ = std::this_thread::get_id();
+        if (std::getenv("PROBE_SIGNALS") != nullptr) {
+            sigset_t mask;
+            ::pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+            record(std::string("blocked in start():") + (sigismember(&mask, SIGHUP) == 1 ? " SIGHUP" : "") +
+                   (sigismember(&mask, SIGCHLD) == 1 ? " SIGCHLD" : ""));
+        }
         std::string line = "start";
         for (const auto& s : a) line += " [" + s + "]";
         record(line);
@@ -71,6 +85,11 @@ public:
             });
         }
         if (every_ms_ >= 0) schedule(ctx, every_ms_);
+        if (every_max_) ctx.every(std::chrono::milliseconds::max(), [this](servicekit::context&) { record("task"); });
+        if (poll_fails_) {
+            const rlimit none{0, 0};
+            ::setrlimit(RLIMIT_NOFILE, &none);
+        }
         if (every_thread_ms_ >= 0) {
             adder_ = std::thread([this, &ctx] {
                 std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -116,6 +135,7 @@ private:
         std::ofstream(events_, std::ios::app) << line << '\n';
     }
     std::string events_, request_;
+    bool every_max_ = false, poll_fails_ = false;
     bool start_throw_ = false, stop_throw_ = false, stop_hang_ = false, spawn_orphan_ = false;
     std::thread stopper_, adder_;
     int every_ms_ = -1, every_thread_ms_ = -1, cancel_at_ = 0, throw_at_ = 0, slow_ms_ = 0, stop_sleep_ms_ = 0;
@@ -163,6 +183,7 @@ int main(int argc, char** argv) {
         sigset_t set;
         sigemptyset(&set);
         sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGCHLD);
         sigaddset(&set, SIGUSR1);
         ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
     }

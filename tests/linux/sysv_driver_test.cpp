@@ -368,11 +368,16 @@ TEST_CASE("sysv run: under the init script it reports readiness and consumes the
         CHECK(f.backend.run(runtime_config(), svc) == exit_failure);
         CHECK(sock.received() == std::vector<std::string>{"ERRNO=" + std::to_string(ECANCELED)});
     }
-    SUBCASE("without the marker it is interactive and tells no one") {
+    SUBCASE("without the marker but with NOTIFY_SOCKET (a container's manager) it speaks systemd's protocol") {
         ::setenv("NOTIFY_SOCKET", sock.path.c_str(), 1);
+        CHECK(f.backend.run(runtime_config(), svc) == exit_success);
+        CHECK_FALSE(svc.interactive);
+        CHECK(sock.received() == std::vector<std::string>{"READY=1", "STOPPING=1"});
+        ::unsetenv("NOTIFY_SOCKET");
+    }
+    SUBCASE("with neither it is interactive and tells no one") {
         CHECK(f.backend.run(runtime_config(), svc) == exit_success);
         CHECK(svc.interactive);
         CHECK(sock.received().empty());
-        ::unsetenv("NOTIFY_SOCKET");
     }
 }

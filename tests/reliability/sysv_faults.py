@@ -13,11 +13,15 @@ mount and PID namespaces (/etc an overlay, /run a tmpfs: the host's
   running, uninstall still removes everything
 * a pid file start-stop-daemon cannot read: status says unknown, exit 1
 * another daemon's init script of the name: status exits 1 and never runs it
+* run with NOTIFY_SOCKET but not from the init script (a container's
+  manager): READY=1, WATCHDOG=1, STOPPING=1; with no log socket, stderr
 Exit 77 when not root or unshare/setpriv/start-stop-daemon are missing.
 """
 import glob
 import os
 import shutil
+import signal
+import socket
 import tempfile
 import subprocess
 import sys
@@ -149,6 +153,32 @@ def inside(exe, scratch):
           f"another daemon's script: status exits 1 saying so (exit {r.returncode})", r.stdout + r.stderr)
     check(not os.path.exists(ran), "another daemon's script: status did not run it")
     os.unlink("/etc/init.d/skr-foreign")
+
+    # Not under the init script but given NOTIFY_SOCKET (a container's
+    # manager): READY=1, the watchdog, STOPPING=1; with neither journald's nor
+    # syslog's socket (/run is empty here) the log is stderr.
+    address = os.path.join(scratch, "notify")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(address)
+        sock.settimeout(10)
+        proc = subprocess.Popen([exe, "run", "--name", "skr-notify"], stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ, SERVICEKIT_TEST_CONFIG="", NOTIFY_SOCKET=address,
+                                         WATCHDOG_USEC="200000"))
+        got = []
+        try:
+            got.append(sock.recv(64).decode())
+            got.append(sock.recv(64).decode())
+            proc.send_signal(signal.SIGTERM)
+            while got[-1] != "STOPPING=1":
+                got.append(sock.recv(64).decode())
+        except OSError as e:
+            got.append(f"<{e}>")
+            proc.kill()
+        code, err = proc.wait(), proc.stderr.read()
+    check(got[:2] == ["READY=1", "WATCHDOG=1"] and got[-1] == "STOPPING=1" and code == 0,
+          f"NOTIFY_SOCKET without the init script: READY=1, WATCHDOG=1, STOPPING=1, exit 0 (exit {code})", repr(got))
+    if not os.path.exists("/dev/log"):
+        check("started" in err and "stopped" in err, "no journald, no /dev/log: the log is stderr", err)
     return 1 if failures else 0
 
 
