@@ -114,7 +114,8 @@ std::string usage_message(const po::error& e) {
 // in the ANSI code page, which cannot hold every character a service's
 // arguments may have: when argv is the process's own, they are taken from
 // the UTF-16 command line, split by the same rules (the ones
-// windows_command_line encodes for).
+// windows_command_line encodes for). One that has no UTF-8 form (a lone
+// surrogate) throws usage_error.
 std::vector<std::string> utf8_arguments(int argc, char** argv) {
 #if defined(_WIN32)
     // MinGW-w64's startup code passes main() a copy of __argv, so compare
@@ -128,11 +129,19 @@ std::vector<std::string> utf8_arguments(int argc, char** argv) {
             std::vector<std::string> out;
             for (int i = 1; i < n; ++i) {
                 const int len = static_cast<int>(std::wcslen(wide[i]));
-                std::string s(static_cast<std::size_t>(
-                                  len == 0 ? 0 : ::WideCharToMultiByte(CP_UTF8, 0, wide[i], len, nullptr, 0, nullptr, nullptr)),
-                              '\0');
+                // A lone surrogate has no UTF-8 form: refused, not made U+FFFD.
+                const int size = len == 0 ? 0
+                                          : ::WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, wide[i], len, nullptr,
+                                                                  0, nullptr, nullptr);
+                if (len != 0 && size == 0) {
+                    ::LocalFree(wide);
+                    throw usage_error(fmt::format("argument {} is not valid UTF-16 (a lone surrogate): it cannot "
+                                                  "reach the service unchanged; remove it",
+                                                  i));
+                }
+                std::string s(static_cast<std::size_t>(size), '\0');
                 if (!s.empty())
-                    ::WideCharToMultiByte(CP_UTF8, 0, wide[i], len, s.data(), static_cast<int>(s.size()), nullptr, nullptr);
+                    ::WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, wide[i], len, s.data(), size, nullptr, nullptr);
                 out.push_back(std::move(s));
             }
             ::LocalFree(wide);
@@ -311,7 +320,13 @@ int written(int code, const std::string& who) {
 
 int cli_main(int argc, char** argv, config cfg, service& svc) {
     const std::string prog = printable_or(program_name(argc, argv), "service");
-    std::vector<std::string> args = utf8_arguments(argc, argv);
+    std::vector<std::string> args;
+    try {
+        args = utf8_arguments(argc, argv);
+    } catch (const usage_error& e) {
+        std::fprintf(stderr, "%s: %s\n", prog.c_str(), e.what());
+        return usage;
+    }
 
     std::optional<std::vector<std::string>> service_args;
     if (const auto dashdash = std::find(args.begin(), args.end(), "--"); dashdash != args.end()) {

@@ -74,7 +74,7 @@ public:
         const std::string text = render_launchd_plist(cfg);
         const auto path = launchd_plist_path(env_, cfg);
         installed_job old;
-        old.plist = own_plist(path);
+        old.plist = own_plist(cfg, path);
         if (old.plist && mode == install_mode::fail_if_exists)
             throw error(errc::already_installed,
                         fmt::format("{} is already installed ({}): use `install --force` to replace it, or `uninstall` it first",
@@ -136,12 +136,18 @@ public:
         wait_running(cfg, *target, before);
     }
 
+    // Only this service's own job: not another program's of the label, nor
+    // another instance's that shares a launchd.label.
     status_info query(const config& cfg) const override {
         status_info info;
+        if (!own_plist(cfg, launchd_plist_path(env_, cfg))) {
+            info.state = status::not_installed;
+            return info;
+        }
         const auto target = loaded_target(cfg);
         if (!target) {
-            info.state = exists(launchd_plist_path(env_, cfg)) ? status::stopped : status::not_installed;
-            if (info.state == status::stopped) info.detail = "not loaded";
+            info.state = status::stopped;
+            info.detail = "not loaded";
             return info;
         }
         const auto p = print(*target);
@@ -234,26 +240,31 @@ private:
         return error(errc::not_installed, fmt::format("{} is not installed: run `install` first", cfg.name));
     }
 
-    static void refuse_foreign(const std::filesystem::path& path, std::string_view plist) {
+    static void refuse_foreign(const config& cfg, const std::filesystem::path& path, std::string_view plist) {
         if (!written_by_servicekit(plist))
             throw error(errc::already_installed,
                         fmt::format("{} was not written by servicekit: it is another program's job; "
                                     "choose another --name (or launchd.label)",
                                     quote_for_message(path.string())));
+        if (!runs_instance(plist, cfg.name))
+            throw error(errc::already_installed,
+                        fmt::format("{} is another instance's job (not --name {}), installed with the same "
+                                    "launchd.label {}: give each instance a launchd.label of its own",
+                                    quote_for_message(path.string()), cfg.name, launchd_label(cfg)));
     }
 
     // The plist's text when there is one; another program's is refused.
-    std::optional<std::string> own_plist(const std::filesystem::path& path) const {
+    std::optional<std::string> own_plist(const config& cfg, const std::filesystem::path& path) const {
         if (!exists(path)) return std::nullopt;
         auto text = read_plist(path);
-        refuse_foreign(path, text);
+        refuse_foreign(cfg, path, text);
         return text;
     }
 
     // The installed plist, checked to be servicekit's.
     std::filesystem::path require_plist(const config& cfg) const {
         auto path = launchd_plist_path(env_, cfg);
-        if (!own_plist(path)) throw not_installed(cfg);
+        if (!own_plist(cfg, path)) throw not_installed(cfg);
         return path;
     }
 
@@ -295,10 +306,14 @@ private:
         std::error_code ec;
         if (std::filesystem::is_directory(dir, ec)) return;
         std::filesystem::create_directories(dir, ec);
+        if (ec == std::errc::permission_denied)
+            throw error(errc::permission_denied,
+                        fmt::format("cannot create the log folder {} of {}: {}{}", quote_for_message(dir.string()),
+                                    cfg.name, ec.message(),
+                                    cfg.scope == scope::system ? "; run with sudo, or use --user" : ""));
         if (ec)
-            throw error(ec == std::errc::permission_denied ? errc::permission_denied : errc::io,
-                        fmt::format("cannot create the log folder {} of {}: {}", quote_for_message(dir.string()),
-                                    cfg.name, ec.message()));
+            throw error(errc::io, fmt::format("cannot create the log folder {} of {}: {}",
+                                              quote_for_message(dir.string()), cfg.name, ec.message()));
     }
 
     std::vector<std::string> domains(const config& cfg) const {

@@ -2,6 +2,7 @@
 
 #include <servicekit/error.hpp>
 
+#include "detail/backend.hpp"
 #include "detail/text.hpp"
 
 #include <fmt/format.h>
@@ -109,13 +110,21 @@ long long launchd_throttle_interval(const config& cfg) noexcept {
 }
 
 long long launchd_exit_timeout(const config& cfg) noexcept {
-    const auto s = ceil_seconds(cfg.stop_timeout);
-    return s < 1 ? 1 : s;
+    return ceil_seconds(cfg.stop_timeout + stop_kill_margin);
 }
 
 bool written_by_servicekit(std::string_view plist) noexcept {
     const auto head = plist.substr(0, plist.find("<dict>"));
     return head.find(written_by) != std::string_view::npos;
+}
+
+bool runs_instance(std::string_view plist, std::string_view name) {
+    // As render_launchd_plist() writes ProgramArguments' second to fourth
+    // strings; a name is letters, digits, '-', '_' and '.', nothing to escape.
+    const std::string words = fmt::format("\t\t<string>run</string>\n\t\t<string>--name</string>\n"
+                                          "\t\t<string>{}</string>\n",
+                                          name);
+    return plist.find(words) != std::string_view::npos;
 }
 
 std::string render_launchd_plist(const config& cfg) {

@@ -25,6 +25,12 @@ std::string render_launchd_plist(const config& cfg);
 /// restart touch no job whose plist another program wrote.
 bool written_by_servicekit(std::string_view plist) noexcept;
 
+/// True when `plist`, one render_launchd_plist() wrote, runs the instance
+/// `name` (its ProgramArguments say `run --name <name>`). Instances given
+/// the same config::launchd.label share one plist path; each acts only on
+/// its own.
+bool runs_instance(std::string_view plist, std::string_view name);
+
 /// The value types of the keys render_launchd_plist() writes.
 enum class plist_type {
     string,            ///< <string>
@@ -51,8 +57,10 @@ std::string_view to_string(plist_type t) noexcept;
 /// (launchd takes whole seconds; 0 would let a crashing job respawn in a tight loop).
 long long launchd_throttle_interval(const config& cfg) noexcept;
 
-/// ExitTimeOut: the stop timeout in whole seconds, rounded up (so launchd's
-/// SIGKILL never comes before run()'s own stop timeout).
+/// ExitTimeOut: the stop timeout plus stop_kill_margin (2 s), in whole
+/// seconds, rounded up. launchd counts from its SIGTERM, run() from the
+/// start of stop(), a little later: without the margin launchd's SIGKILL
+/// would come first, and the stop timeout's line and exit 124 never.
 long long launchd_exit_timeout(const config& cfg) noexcept;
 
 }  // namespace servicekit::detail

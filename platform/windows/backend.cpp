@@ -497,7 +497,14 @@ public:
             return;
         }
         const DWORD err = ::GetLastError();
-        if (err != ERROR_SERVICE_EXISTS || mode != install_mode::replace) fail(cfg, "install", err);
+        if (err != ERROR_SERVICE_EXISTS) fail(cfg, "install", err);
+        if (mode != install_mode::replace) {
+            // Another program's service of the name: "use install --force"
+            // would only be refused in turn.
+            if (sc_handle existing(::OpenServiceW(manager.get(), to_wide(cfg.name).c_str(), SERVICE_QUERY_CONFIG)); existing)
+                refuse_foreign(cfg, query_config(cfg, existing), "install");
+            fail(cfg, "install", err);
+        }
         replace(cfg, manager, p);
     }
 
@@ -543,9 +550,10 @@ public:
 
     status_info query(const config& cfg) const override {
         check_scope(cfg);
-        // SC_MANAGER_CONNECT and SERVICE_QUERY_STATUS: no elevation needed.
+        // SC_MANAGER_CONNECT, SERVICE_QUERY_STATUS and SERVICE_QUERY_CONFIG:
+        // no elevation needed (a service's default access for users).
         const auto manager = open_manager(cfg, SC_MANAGER_CONNECT, "query");
-        sc_handle s(::OpenServiceW(manager.get(), to_wide(cfg.name).c_str(), SERVICE_QUERY_STATUS));
+        sc_handle s(::OpenServiceW(manager.get(), to_wide(cfg.name).c_str(), SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG));
         status_info info;
         if (!s) {
             const DWORD err = ::GetLastError();
@@ -555,6 +563,8 @@ public:
             }
             fail(cfg, "query", err);
         }
+        // Only servicekit's own: `--name wuauserv status` is not this program.
+        refuse_foreign(cfg, query_config(cfg, s), "query");
         const auto st = query_status(cfg, s, "query");
         switch (st.dwCurrentState) {
             case SERVICE_STOPPED:

@@ -2,6 +2,7 @@
 
 #include <servicekit/error.hpp>
 
+#include "detail/backend.hpp"
 #include "detail/text.hpp"
 
 #include <fmt/format.h>
@@ -141,7 +142,10 @@ scm_parameters make_scm_parameters(const config& cfg, std::string_view exe) {
         // from the SCM under restart_policy::always), not only on a crash.
         p.failure_actions_on_non_crash = true;
     }
-    p.preshutdown_timeout_ms = clamp_u32(cfg.stop_timeout.count());
+    // As systemd's TimeoutStopSec and launchd's ExitTimeOut: the SCM counts
+    // from its control, run() from the start of stop(), a little later, and
+    // its own stop timeout (the line, exit 124) must act first.
+    p.preshutdown_timeout_ms = clamp_u32((cfg.stop_timeout + stop_kill_margin).count());
 
     for (const auto& [key, value] : cfg.environment) p.environment.push_back(key + "=" + value);
 

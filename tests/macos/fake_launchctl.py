@@ -404,6 +404,7 @@ def supervise(domain, label):
     keep = plist.get("KeepAlive", False)
     throttle = plist.get("ThrottleInterval", 10)
     while True:
+        spawned_at = time.monotonic()  # ThrottleInterval counts from the last spawn
         try:
             job = subprocess.Popen(argv, executable=argv[0] if argv else None, cwd=cwd, env=env,
                                    stdin=subprocess.DEVNULL, stdout=output("StandardOutPath"),
@@ -453,7 +454,7 @@ def supervise(domain, label):
             e["state"] = "spawn scheduled"
             save(e)
         if not restart:
-            deadline = time.monotonic() + throttle
+            deadline = spawned_at + throttle
             while time.monotonic() < deadline:
                 with Lock():
                     cur = load(domain, label)

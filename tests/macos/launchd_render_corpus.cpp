@@ -62,7 +62,7 @@ std::string expected(const config& c) {
         case restart_policy::on_failure: fields.push_back("\"KeepAlive\":{\"SuccessfulExit\":false}"); break;
     }
     fields.push_back(fmt::format("\"ThrottleInterval\":{}", std::max<long long>(1, (c.restart_delay.count() + 999) / 1000)));
-    fields.push_back(fmt::format("\"ExitTimeOut\":{}", (c.stop_timeout.count() + 999) / 1000));
+    fields.push_back(fmt::format("\"ExitTimeOut\":{}", (c.stop_timeout.count() + 2000 + 999) / 1000));
     fields.push_back("\"ProcessType\":\"Standard\"");
     fields.push_back("\"WorkingDirectory\":" +
                      json(c.working_directory.empty() ? std::string("/") : c.working_directory.string()));

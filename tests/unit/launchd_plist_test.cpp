@@ -99,16 +99,16 @@ TEST_CASE("launchd plist: start type and restart policy") {
     CHECK(detail::render_launchd_plist(c).find("<key>KeepAlive</key>\n\t<false/>") != std::string::npos);
 }
 
-TEST_CASE("launchd plist: durations in whole seconds, rounded up") {
+TEST_CASE("launchd plist: durations in whole seconds, rounded up; ExitTimeOut 2 s after the stop timeout") {
     auto c = daemon();
     c.stop_timeout = 100ms;
-    CHECK(detail::launchd_exit_timeout(c) == 1);
+    CHECK(detail::launchd_exit_timeout(c) == 3);
     c.stop_timeout = 1000ms;
-    CHECK(detail::launchd_exit_timeout(c) == 1);
+    CHECK(detail::launchd_exit_timeout(c) == 3);
     c.stop_timeout = 1001ms;
-    CHECK(detail::launchd_exit_timeout(c) == 2);
+    CHECK(detail::launchd_exit_timeout(c) == 4);
     c.stop_timeout = 1h;
-    CHECK(detail::launchd_exit_timeout(c) == 3600);
+    CHECK(detail::launchd_exit_timeout(c) == 3602);
     c.restart_delay = 0ms;
     CHECK(detail::launchd_throttle_interval(c) == 1);
     c.restart_delay = 10s;

@@ -184,7 +184,7 @@ TEST_CASE("make_scm_parameters: defaults") {
     CHECK(p.failure_actions == std::vector<failure_action>(3, failure_action{sc_action_restart, 1000}));
     CHECK(p.failure_reset_period_s == 86400);
     CHECK(p.failure_actions_on_non_crash);
-    CHECK(p.preshutdown_timeout_ms == 10000);
+    CHECK(p.preshutdown_timeout_ms == 12000);  // the stop timeout and 2 s
     CHECK(p.event_source_key == "SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\my-service");
     CHECK(render_scm_parameters(p) == read_golden("scm_parameters_default.txt"));
 }
@@ -255,7 +255,7 @@ TEST_CASE("make_scm_parameters: everything set (golden)") {
     const auto p = make_scm_parameters(c, c.executable.string());
     CHECK(p.dependencies == c.dependencies);
     CHECK(p.environment == std::vector<std::string>{"GREETING=hello world", "MODE=prod"});
-    CHECK(p.preshutdown_timeout_ms == 30000);
+    CHECK(p.preshutdown_timeout_ms == 32000);
     CHECK(render_scm_parameters(p) == read_golden("scm_parameters_full.txt"));
 }
 

@@ -94,14 +94,10 @@ std::wstring quote(const std::wstring& a) {
 std::filesystem::path exe;  // the probe, installed in a folder with spaces and non-ASCII characters
 const std::string name = "servicekit-e2e";
 
-// Runs the probe with `args`, waits (bounded), returns its exit code.
-int probe(const std::vector<std::string>& args) {
-    std::wstring line = L"\"" + exe.wstring() + L"\"";
-    std::string shown = "probe";
-    for (const auto& a : args) {
-        line += L" " + quote(widen(a));
-        shown += " " + a;
-    }
+// Runs the probe with the command line `args` (after the program's name),
+// waits (bounded), returns its exit code.
+int probe_line(const std::wstring& args, const std::string& shown) {
+    std::wstring line = L"\"" + exe.wstring() + L"\" " + args;
     STARTUPINFOW si{};
     si.cb = sizeof si;
     PROCESS_INFORMATION pi{};
@@ -121,6 +117,17 @@ int probe(const std::vector<std::string>& args) {
     ::CloseHandle(pi.hThread);
     std::printf("  $ %s -> %lu\n", shown.c_str(), code);
     return static_cast<int>(code);
+}
+
+// Runs the probe with `args`, waits (bounded), returns its exit code.
+int probe(const std::vector<std::string>& args) {
+    std::wstring line;
+    std::string shown = "probe";
+    for (const auto& a : args) {
+        line += (line.empty() ? L"" : L" ") + quote(widen(a));
+        shown += " " + a;
+    }
+    return probe_line(line, shown);
 }
 
 // Runs the probe with the PROBE_* variables `vars` set for this one call.
@@ -337,12 +344,15 @@ int wmain(int argc, wchar_t** argv) {
     expect(probe(with_name({"start"})) == 5, "start of a service that is not installed exits 5");
     expect(probe(with_name({"restart"})) == 5, "restart of a service that is not installed exits 5");
     expect(probe({"install", "--name", "../x"}) == 6, "install --name ../x exits 6");
+    // UTF-16 with a lone surrogate has no UTF-8 form: refused, not changed to U+FFFD.
+    expect(probe_line(L"print-config -- a\xD800" L"b", "probe print-config -- a<U+D800>b") == 2,
+           "a service argument with a lone surrogate exits 2");
     expect(probe(with_name({"install", "--user"})) == 3, "install --user exits 3 (not supported)");
     expect(probe({"install", "--name", name, "--", "%SystemRoot%"}) == 6, "an argument the SCM would expand exits 6");
     expect(state_of(m) == 0, "nothing was installed by the bad attempts");
 
     // Another program's service of the same name (its command line is not
-    // servicekit's): install --force, uninstall, start and stop leave it alone.
+    // servicekit's): install, install --force, status, uninstall, start and stop leave it alone.
     {
         const std::string foreign = "sk-e2e-foreign";
         const std::wstring path = L"\"C:\\windows\\system32\\cmd.exe\" /c exit 0";
@@ -353,7 +363,9 @@ int wmain(int argc, wchar_t** argv) {
                             : nullptr;
         expect(f != nullptr, "a foreign service is created");
         if (f) {
+            expect(probe({"install", "--name", foreign}) == 1, "install of a foreign service exits 1");
             expect(probe({"install", "--force", "--name", foreign}) == 1, "install --force of a foreign service exits 1");
+            expect(probe({"status", "--name", foreign}) == 1, "status of a foreign service exits 1");
             expect(probe({"uninstall", "--name", foreign}) == 1, "uninstall of a foreign service exits 1");
             expect(probe({"start", "--name", foreign}) == 1, "start of a foreign service exits 1");
             expect(probe({"stop", "--name", foreign}) == 1, "stop of a foreign service exits 1");
@@ -439,8 +451,8 @@ int wmain(int argc, wchar_t** argv) {
                "description stored (UTF-8 round trip through UTF-16)");
         SERVICE_PRESHUTDOWN_INFO pre{};
         expect(::QueryServiceConfig2W(s, SERVICE_CONFIG_PRESHUTDOWN_INFO, reinterpret_cast<BYTE*>(&pre), sizeof pre, &needed) &&
-                   pre.dwPreshutdownTimeout == 5000,
-               "pre-shutdown timeout = the stop timeout");
+                   pre.dwPreshutdownTimeout == 7000,
+               "pre-shutdown timeout = the stop timeout + 2 s");
         if (s) ::CloseServiceHandle(s);
         HKEY key = nullptr;
         const std::wstring source_key = L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\" + widen(name);

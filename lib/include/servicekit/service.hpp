@@ -47,6 +47,8 @@ public:
     void set_status(std::string_view text);
     /// Ends the service: run() calls stop() and returns exit_code. Any thread,
     /// any time, also from inside start(); later calls do not change the code.
+    /// A process's exit status keeps only the low 8 bits on POSIX systems
+    /// (256 reads as 0, success): use 0-255, and avoid 124 (exit_stop_timeout).
     void request_stop(int exit_code = 0) noexcept;
 
     /// Calls `task` every `period`, the first time one period from now, on
