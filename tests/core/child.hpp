@@ -20,6 +20,14 @@
 #include <sys/syscall.h>
 #endif
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SERVICEKIT_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SERVICEKIT_TEST_ASAN 1
+#endif
+#endif
+
 #if defined(__SANITIZE_THREAD__)
 #define SERVICEKIT_TEST_TSAN 1
 #elif defined(__has_feature)

@@ -280,7 +280,18 @@ TEST_CASE("context::every with a period of centuries: the task is never due, not
     CHECK(read_file(events).find("task") == std::string::npos);
 }
 
-TEST_CASE("the run loop's poll() failing is a failure: logged, the service stopped, exit 1") {
+// The probe makes poll() fail by leaving no file descriptor to have. The
+// ASan+UBSan build cannot run so: UBSan checks a virtual call's object
+// through a pipe, finds none to make, and reports a false "invalid vptr".
+// The ci and TSan builds run it.
+#if defined(SERVICEKIT_TEST_ASAN)
+constexpr bool sanitizer_needs_descriptors = true;
+#else
+constexpr bool sanitizer_needs_descriptors = false;
+#endif
+
+TEST_CASE("the run loop's poll() failing is a failure: logged, the service stopped, exit 1" *
+          doctest::skip(sanitizer_needs_descriptors)) {
     temp_dir dir;
     const auto events = dir / "events";
     child c(probe({"--events", events.string(), "--poll-fails"}), dir / "out", foreground_env);
