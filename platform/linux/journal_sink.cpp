@@ -248,9 +248,9 @@ spdlog::sink_ptr make_syslog_sink(const std::string& identifier, std::string las
 }
 
 spdlog::sink_ptr make_journal_sink(const std::string& identifier) {
-    if (file_type(journal_socket_path) == S_IFSOCK)
-        return std::make_shared<journal_sink>(identifier);
-    return make_syslog_sink(identifier);
+    if (file_type(journal_socket_path) == S_IFSOCK) return std::make_shared<journal_sink>(identifier);
+    if (file_type(syslog_socket_path) == S_IFSOCK) return make_syslog_sink(identifier);
+    return nullptr;
 }
 
 }  // namespace servicekit::detail::systemd

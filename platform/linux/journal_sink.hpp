@@ -73,7 +73,9 @@ int journal_priority(spdlog::level::level_enum level) noexcept;
 void append_journal_field(std::string& entry, std::string_view key, std::string_view value);
 
 /// The journal sink when journald's socket exists, else a syslog sink with
-/// the same identifier (LOG_DAEMON, with the PID).
+/// the same identifier (LOG_DAEMON, with the PID) when /dev/log does, else
+/// nullptr: there is no system log (a container), and the caller logs
+/// elsewhere.
 spdlog::sink_ptr make_journal_sink(const std::string& identifier);
 
 }  // namespace servicekit::detail::systemd

@@ -5,7 +5,6 @@
 #include "linux/stop_alarm.hpp"
 #include "linux/systemd_backend.hpp"
 
-#include "detail/file.hpp"
 #include "detail/lifecycle.hpp"
 #include "posix/signals.hpp"
 
@@ -14,7 +13,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace servicekit::detail::systemd {
@@ -90,11 +88,11 @@ int run_under_systemd(const config& cfg, service& svc) {
         ka.period = std::chrono::milliseconds(std::max(1LL, *usec / 2000));
         ka.beat = [&link] { link.watchdog(); };
     }
-    // journald's socket, else syslog's; a container whose manager speaks the
-    // notify protocol may have neither, and its stderr is its log.
-    const bool system_log = file_type(journal_socket_path) == S_IFSOCK || file_type(syslog_socket_path) == S_IFSOCK;
-    return posix::run_with_signals(cfg, svc, link, system_log ? make_journal_sink(cfg.name) : make_terminal_sink(), ka,
-                                   &alarm);
+    // A container whose manager speaks the notify protocol may have neither
+    // journald's socket nor syslog's; its stderr is its log.
+    auto sink = make_journal_sink(cfg.name);
+    if (!sink) sink = make_terminal_sink();
+    return posix::run_with_signals(cfg, svc, link, std::move(sink), ka, &alarm);
 }
 
 }  // namespace servicekit::detail::systemd

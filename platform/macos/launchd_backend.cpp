@@ -85,25 +85,42 @@ public:
             old.running = old.target && print(*old.target).state == "running";
             if (old.target) old.disabled = label_disabled(cfg, *old.target);
         }
-        for (const auto* p : {&cfg.launchd.standard_out_path, &cfg.launchd.standard_error_path})
-            if (!p->empty()) make_log_directory(cfg, *p);
+        // The log folders this install creates, removed again if it fails.
+        std::vector<std::filesystem::path> made;
+        const auto remove_made = [&made] {
+            for (const auto& dir : made) {
+                std::error_code ignored;
+                std::filesystem::remove_all(dir, ignored);
+            }
+        };
+        try {
+            for (const auto* p : {&cfg.launchd.standard_out_path, &cfg.launchd.standard_error_path})
+                if (!p->empty())
+                    if (auto top = make_log_directory(cfg, *p)) made.push_back(std::move(*top));
+        } catch (...) {
+            remove_made();
+            throw;
+        }
 
         try {
             if (old.target) unload(cfg, *old.target);
             write_file_atomic(path, text, 0644, owner(cfg));
             // launchd loads every plist in the folder at boot unless the label is
-            // disabled; the plist's own Disabled key is not what launchctl enable sets.
-            const bool enabled = cfg.start_type != start_type::disabled;
-            set_enabled(cfg, enabled);
+            // disabled (the plist's own Disabled key is not what launchctl
+            // enable sets), and a loaded job whose KeepAlive is true or has
+            // SuccessfulExit runs whatever RunAtLoad says: a manual job's
+            // label is disabled too, and start enables it only to load it.
+            set_enabled(cfg, cfg.start_type == start_type::automatic || cfg.start_type == start_type::delayed);
             // A job replaced with start type disabled stays booted out: launchd
             // would refuse to bootstrap it anyway.
-            if (old.running && enabled) start_installed(cfg, path);
+            if (old.running && cfg.start_type != start_type::disabled) start_installed(cfg, path);
         } catch (...) {
             try {
                 put_back(cfg, old);
             } catch (...) {
                 // The first error is the one to report.
             }
+            remove_made();
             throw;
         }
     }
@@ -277,6 +294,9 @@ private:
         }
         if (cfg.start_type != start_type::disabled) set_enabled(cfg, true);
         const std::string target = bootstrap(cfg, path);
+        // A manual job's label is enabled only to load it: disabled again, it
+        // stays loaded (and KeepAlive acts) but is not loaded at the next boot.
+        if (cfg.start_type == start_type::manual) set_enabled(cfg, false);
         // RunAtLoad is false for manual start types: bootstrap only loads it.
         if (cfg.start_type == start_type::manual || cfg.start_type == start_type::disabled) {
             if (print(target).state != "running") kickstart(cfg, target, false);
@@ -301,10 +321,15 @@ private:
     }
 
     // launchd does not create the folders of StandardOutPath/StandardErrorPath.
-    void make_log_directory(const config& cfg, const std::filesystem::path& log) const {
+    // Returns the outermost folder it created, for a failed install to
+    // remove; nothing when the folder was there.
+    std::optional<std::filesystem::path> make_log_directory(const config& cfg, const std::filesystem::path& log) const {
         const auto dir = env_.root / log.parent_path().relative_path();
         std::error_code ec;
-        if (std::filesystem::is_directory(dir, ec)) return;
+        if (std::filesystem::is_directory(dir, ec)) return std::nullopt;
+        auto top = dir;
+        while (top.has_parent_path() && top.parent_path() != top && !std::filesystem::exists(top.parent_path(), ec))
+            top = top.parent_path();
         std::filesystem::create_directories(dir, ec);
         if (ec == std::errc::permission_denied)
             throw error(errc::permission_denied,
@@ -314,6 +339,7 @@ private:
         if (ec)
             throw error(errc::io, fmt::format("cannot create the log folder {} of {}: {}",
                                               quote_for_message(dir.string()), cfg.name, ec.message()));
+        return top;
     }
 
     std::vector<std::string> domains(const config& cfg) const {

@@ -347,10 +347,14 @@ TEST_CASE("detecting systemd from the environment") {
     CHECK_FALSE(sd::started_by_systemd());
 }
 
-TEST_CASE("journal sink or syslog, by whether journald listens") {
+TEST_CASE("journal sink, syslog, or none, by which socket is there") {
     const auto sink = sd::make_journal_sink("myd");
-    CHECK((dynamic_cast<sd::journal_sink*>(sink.get()) != nullptr) ==
-          std::filesystem::exists(std::string(sd::journal_socket_path)));
+    const auto is_socket = [](std::string_view path) {
+        struct stat st {};
+        return ::stat(std::string(path).c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+    };
+    CHECK((dynamic_cast<sd::journal_sink*>(sink.get()) != nullptr) == is_socket(sd::journal_socket_path));
+    CHECK((sink == nullptr) == (!is_socket(sd::journal_socket_path) && !is_socket(sd::syslog_socket_path)));
 }
 
 namespace {

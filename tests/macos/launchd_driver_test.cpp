@@ -442,7 +442,7 @@ TEST_CASE("install --force whose new job does not stay up puts the old job back,
         CHECK(q.state == status::running);
         REQUIRE(q.pid.has_value());
         CHECK(pid_alive(*q.pid));
-        CHECK_FALSE(s.disabled(c));
+        CHECK(s.disabled(c) == (type == start_type::manual));  // as it was: a manual job's label is disabled
         CHECK(s.count("bootout system/org.servicekit.job") == 2);  // the old job, then the new one
     }
 }
@@ -492,14 +492,27 @@ TEST_CASE("install --force that fails to disable the label puts the running job 
     CHECK_FALSE(s.disabled(c));
 }
 
-TEST_CASE("manual start type: bootstrap only loads it, kickstart runs it") {
-    sandbox s;
-    auto c = s.service();
-    c.start_type = start_type::manual;
-    s.b().install(c, install_mode::fail_if_exists);
-    s.b().start(c);
-    CHECK(s.count("kickstart system/org.servicekit.job") == 1);
-    CHECK(s.b().query(c).state == status::running);
+TEST_CASE("manual start type: not loaded at boot, whatever the restart policy; start loads and runs it") {
+    for (const auto policy : {restart_policy::never, restart_policy::on_failure, restart_policy::always}) {
+        CAPTURE(static_cast<int>(policy));
+        sandbox s;
+        auto c = s.service();
+        c.start_type = start_type::manual;
+        c.restart = policy;
+        s.b().install(c, install_mode::fail_if_exists);
+        // What launchd does at boot with every plist in the folder: KeepAlive
+        // (always) or SuccessfulExit (on_failure) would run a loaded job.
+        CHECK(s.disabled(c));
+        CHECK_FALSE(detail::run_command({FAKE_LAUNCHCTL, "bootstrap", "system", s.plist(c).string()}).ok());
+        CHECK(s.b().query(c).state == status::stopped);
+
+        s.b().start(c);  // kickstarted unless KeepAlive started it as it was loaded
+        CHECK(s.count("kickstart system/org.servicekit.job") == (policy == restart_policy::always ? 0 : 1));
+        CHECK(s.b().query(c).state == status::running);
+        CHECK(s.disabled(c));  // loaded and running, and still not loaded at the next boot
+        s.b().stop(c);
+        CHECK(s.b().query(c).state == status::stopped);
+    }
 }
 
 TEST_CASE("a plist with bad ownership is named as the problem") {
@@ -515,9 +528,12 @@ TEST_CASE("not root: permission denied, and a failed install leaves nothing behi
     sandbox s;
     auto c = s.service();
     s.set("euid", "501");
+    c.launchd.standard_out_path = "/var/log/servicekit-job/new/out.log";  // folders install would create
     test::check_throws(errc::permission_denied, "sudo", [&] { s.b().install(c, install_mode::fail_if_exists); });
     CHECK_FALSE(fs::exists(s.plist(c)));
     CHECK(fs::is_empty(s.plist(c).parent_path()));
+    CHECK_FALSE(fs::exists(s.env().root / "var/log/servicekit-job"));  // made for the install, removed with it
+    c.launchd.standard_out_path.clear();
     fs::remove(s.state() / "euid");
     s.b().install(c, install_mode::fail_if_exists);
     s.set("euid", "501");
