@@ -130,14 +130,11 @@ public:
     // it: `--name ssh status` must not say how another program's ssh.service
     // is doing. No unit file: not installed, with no process to ask.
     status_info query(const config& cfg) const override {
-        const auto path = unit_path(cfg);
-        refuse_link(path);
-        if (file_type(path) == 0) {
+        if (!own_unit_file(cfg)) {
             status_info info;
             info.state = status::not_installed;
             return info;
         }
-        if (const auto text = read_file(path)) refuse_foreign(cfg, path, *text);
         return parse_show(show(cfg));
     }
 
@@ -254,13 +251,20 @@ private:
                                     path.string(), unit_name(cfg)));
     }
 
-    std::filesystem::path require_unit_file(const config& cfg) const {
-        const auto path = unit_path(cfg);
+    // The unit file's path when there is one; a link or another program's
+    // unit is refused.
+    std::optional<std::filesystem::path> own_unit_file(const config& cfg) const {
+        auto path = unit_path(cfg);
         refuse_link(path);
-        if (file_type(path) == 0)
-            throw error(errc::not_installed, fmt::format("{} is not installed (no {}): run `install` first", unit_name(cfg), path.string()));
+        if (file_type(path) == 0) return std::nullopt;
         if (const auto text = read_file(path)) refuse_foreign(cfg, path, *text);
         return path;
+    }
+
+    std::filesystem::path require_unit_file(const config& cfg) const {
+        if (auto path = own_unit_file(cfg)) return std::move(*path);
+        throw error(errc::not_installed, fmt::format("{} is not installed (no {}): run `install` first", unit_name(cfg),
+                                                     unit_path(cfg).string()));
     }
 
     // File operations: a refusal gets the usual hint.
@@ -285,10 +289,6 @@ private:
         write_guard(cfg, [&] { write_file_atomic(path, unit, 0644, owner(cfg)); });
     }
 
-    static bool enabled_at_boot(const config& cfg) {
-        return cfg.start_type == start_type::automatic || cfg.start_type == start_type::delayed;
-    }
-
     // Undo steps never throw: the error that made us undo is the one to report.
     void undo_new(const config& cfg, const std::filesystem::path& path) const noexcept {
         try {
@@ -305,7 +305,7 @@ private:
             // `systemctl enable` reloads the manager itself once the links are
             // made (unless --no-reload): a daemon-reload before it would be a
             // second full reload, the slowest step of an install.
-            if (enabled_at_boot(cfg)) systemctl(cfg, {"enable", unit_name(cfg)}, short_bound, "enable");
+            if (starts_at_boot(cfg)) systemctl(cfg, {"enable", unit_name(cfg)}, short_bound, "enable");
             else systemctl(cfg, {"daemon-reload"}, short_bound, "daemon-reload");
         } catch (...) {
             undo_new(cfg, path);
@@ -324,7 +324,7 @@ private:
         try {
             write_unit(cfg, path, unit);
             systemctl(cfg, {"daemon-reload"}, short_bound, "daemon-reload");
-            if (enabled_at_boot(cfg)) systemctl(cfg, {"enable", unit_name(cfg)}, short_bound, "enable");
+            if (starts_at_boot(cfg)) systemctl(cfg, {"enable", unit_name(cfg)}, short_bound, "enable");
             else systemctl(cfg, {"disable", unit_name(cfg)}, short_bound, "disable");
             if (was_running) systemctl(cfg, {"start", unit_name(cfg)}, start_bound, "start");
         } catch (...) {

@@ -205,7 +205,7 @@ std::string render_systemd_unit(const config& cfg) {
     unit += "KillMode=mixed\n";
     // run() ends a stop() that overruns stop_timeout itself (exit 124); the
     // margin lets that happen before systemd's SIGKILL.
-    unit += "TimeoutStopSec=" + time_span(cfg.stop_timeout + stop_kill_margin) + '\n';
+    unit += "TimeoutStopSec=" + time_span(manager_stop_limit(cfg)) + '\n';
     switch (cfg.restart) {
         case restart_policy::never: unit += "Restart=no\n"; break;
         case restart_policy::on_failure: unit += "Restart=on-failure\n"; break;

@@ -198,11 +198,16 @@ command_result script_backend::run_script(const config& cfg, const char* verb) c
     return run_({"env", "-i", std::string(script_path_variable), script(cfg).string(), verb});
 }
 
+bool script_backend::installed(const config& cfg, const char* verb) const {
+    if (file_type(script(cfg)) == 0) return false;
+    if (const auto text = read_file(script(cfg))) refuse_foreign(cfg, verb, *text);
+    return true;
+}
+
 void script_backend::require_installed(const config& cfg, const char* verb) const {
-    if (file_type(script(cfg)) == 0)
+    if (!installed(cfg, verb))
         throw error(errc::not_installed, fmt::format("cannot {} {}: it is not installed (no /{}); run `install` first",
                                                      verb, cfg.name, script_path(cfg)));
-    if (const auto text = read_file(script(cfg))) refuse_foreign(cfg, verb, *text);
 }
 
 // A script at the service's path without servicekit's header is another
@@ -283,12 +288,11 @@ void script_backend::restart(const config& cfg) { control(cfg, "restart"); }
 status_info script_backend::query(const config& cfg) const {
     require_system_scope(cfg);
     status_info info;
-    if (file_type(script(cfg)) == 0) {
+    // Another daemon's script is never run, not even for its status.
+    if (!installed(cfg, "query")) {
         info.state = status::not_installed;
         return info;
     }
-    // Another daemon's script is never run, not even for its status.
-    if (const auto text = read_file(script(cfg))) refuse_foreign(cfg, "query", *text);
     const auto r = run_script(cfg, "status");
     switch (r.exit_code) {
         case 0: {

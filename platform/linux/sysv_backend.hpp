@@ -53,6 +53,9 @@ private:
     command_result run_script(const config& cfg, const char* verb) const;
     /// Runs the script's start, stop or restart; throws manager_failed with its output.
     void control(const config& cfg, const char* verb);
+    /// Whether the script is there; another daemon's is refused (`verb` names
+    /// what was refused).
+    bool installed(const config& cfg, const char* verb) const;
     void require_installed(const config& cfg, const char* verb) const;
     static void refuse_foreign(const config& cfg, const char* verb, std::string_view text);
     void require_root(const char* verb) const;

@@ -112,7 +112,7 @@ std::string process_name(const config& cfg) {
 }
 
 std::string_view default_start(const config& cfg) {
-    return cfg.start_type == start_type::automatic || cfg.start_type == start_type::delayed ? "2 3 4 5" : "";
+    return starts_at_boot(cfg) ? "2 3 4 5" : "";
 }
 
 std::string_view default_stop(const config&) { return "0 1 6"; }
@@ -155,7 +155,7 @@ std::string render_sysv_script(const config& cfg) {
     s += "COMM=" + shell_quote(process_name(cfg)) + "\n";
     // run() ends a stop() that overruns stop_timeout itself (exit 124); the
     // margin lets that happen before SIGKILL, as the systemd unit's does.
-    s += fmt::format("STOP_SCHEDULE=TERM/{}/KILL/{}\n\n", ceil_seconds(cfg.stop_timeout + stop_kill_margin),
+    s += fmt::format("STOP_SCHEDULE=TERM/{}/KILL/{}\n\n", ceil_seconds(manager_stop_limit(cfg)),
                      kill_grace.count());
 
     // The whole command is built in the positional parameters, expanded

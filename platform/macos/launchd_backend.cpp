@@ -110,7 +110,7 @@ public:
             // enable sets), and a loaded job whose KeepAlive is true or has
             // SuccessfulExit runs whatever RunAtLoad says: a manual job's
             // label is disabled too, and start enables it only to load it.
-            set_enabled(cfg, cfg.start_type == start_type::automatic || cfg.start_type == start_type::delayed);
+            set_enabled(cfg, starts_at_boot(cfg));
             // A job replaced with start type disabled stays booted out: launchd
             // would refuse to bootstrap it anyway.
             if (old.running && cfg.start_type != start_type::disabled) start_installed(cfg, path);

@@ -110,7 +110,7 @@ long long launchd_throttle_interval(const config& cfg) noexcept {
 }
 
 long long launchd_exit_timeout(const config& cfg) noexcept {
-    return ceil_seconds(cfg.stop_timeout + stop_kill_margin);
+    return ceil_seconds(manager_stop_limit(cfg));
 }
 
 bool written_by_servicekit(std::string_view plist) noexcept {
@@ -149,7 +149,7 @@ std::string render_launchd_plist(const config& cfg) {
     w.raw("\t</array>\n");
 
     // Not starting at boot for `disabled` is `launchctl disable`, done by install.
-    w.boolean("RunAtLoad", cfg.start_type == start_type::automatic || cfg.start_type == start_type::delayed);
+    w.boolean("RunAtLoad", starts_at_boot(cfg));
     switch (cfg.restart) {
         case restart_policy::never: w.boolean("KeepAlive", false); break;
         case restart_policy::always: w.boolean("KeepAlive", true); break;

@@ -57,10 +57,9 @@ std::string_view to_string(plist_type t) noexcept;
 /// (launchd takes whole seconds; 0 would let a crashing job respawn in a tight loop).
 long long launchd_throttle_interval(const config& cfg) noexcept;
 
-/// ExitTimeOut: the stop timeout plus stop_kill_margin (2 s), in whole
-/// seconds, rounded up. launchd counts from its SIGTERM, run() from the
-/// start of stop(), a little later: without the margin launchd's SIGKILL
-/// would come first, and the stop timeout's line and exit 124 never.
+/// ExitTimeOut: manager_stop_limit() (the stop timeout plus 2 s) in whole
+/// seconds, rounded up, so that launchd's SIGKILL comes after run()'s own
+/// stop timeout, its line and exit 124.
 long long launchd_exit_timeout(const config& cfg) noexcept;
 
 }  // namespace servicekit::detail

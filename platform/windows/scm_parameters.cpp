@@ -142,10 +142,7 @@ scm_parameters make_scm_parameters(const config& cfg, std::string_view exe) {
         // from the SCM under restart_policy::always), not only on a crash.
         p.failure_actions_on_non_crash = true;
     }
-    // As systemd's TimeoutStopSec and launchd's ExitTimeOut: the SCM counts
-    // from its control, run() from the start of stop(), a little later, and
-    // its own stop timeout (the line, exit 124) must act first.
-    p.preshutdown_timeout_ms = clamp_u32((cfg.stop_timeout + stop_kill_margin).count());
+    p.preshutdown_timeout_ms = clamp_u32(manager_stop_limit(cfg).count());
 
     for (const auto& [key, value] : cfg.environment) p.environment.push_back(key + "=" + value);
 

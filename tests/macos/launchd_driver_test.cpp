@@ -165,6 +165,17 @@ void check_each_throws(errc code, const std::string& part, const verbs& each) {
     }
 }
 
+// Every verb that acts on an installed job, for config `c`.
+verbs every_verb(sandbox& s, const config& c) {
+    return {{"install", [&s, c] { s.b().install(c, install_mode::fail_if_exists); }},
+            {"install --force", [&s, c] { s.b().install(c, install_mode::replace); }},
+            {"uninstall", [&s, c] { s.b().uninstall(c); }},
+            {"start", [&s, c] { s.b().start(c); }},
+            {"stop", [&s, c] { s.b().stop(c); }},
+            {"restart", [&s, c] { s.b().restart(c); }},
+            {"status", [&s, c] { (void)s.b().query(c); }}};
+}
+
 }  // namespace
 
 TEST_CASE("install writes the plist atomically, 0644 root:wheel, and enables the label") {
@@ -261,14 +272,7 @@ TEST_CASE("another program's job under the same label is never touched") {
     REQUIRE_FALSE(s.loaded_program(c).empty());
     const auto calls_before = s.calls().size();
 
-    check_each_throws(errc::already_installed, "not written by servicekit",
-                      {{"install", [&] { s.b().install(c, install_mode::fail_if_exists); }},
-                       {"install --force", [&] { s.b().install(c, install_mode::replace); }},
-                       {"uninstall", [&] { s.b().uninstall(c); }},
-                       {"start", [&] { s.b().start(c); }},
-                       {"stop", [&] { s.b().stop(c); }},
-                       {"restart", [&] { s.b().restart(c); }},
-                       {"status", [&] { (void)s.b().query(c); }}});
+    check_each_throws(errc::already_installed, "not written by servicekit", every_verb(s, c));
     CHECK(test::read_all(p) == text);
     CHECK_FALSE(s.loaded_program(c).empty());
     // Nothing but the reads above.
@@ -304,14 +308,7 @@ TEST_CASE("instances that share a launchd.label: each acts only on its own job")
     auto second = first;
     second.name = "web2";
     REQUIRE(s.plist(second) == s.plist(first));
-    check_each_throws(errc::already_installed, "another instance's job (not --name web2)",
-                      {{"install", [&] { s.b().install(second, install_mode::fail_if_exists); }},
-                       {"install --force", [&] { s.b().install(second, install_mode::replace); }},
-                       {"uninstall", [&] { s.b().uninstall(second); }},
-                       {"start", [&] { s.b().start(second); }},
-                       {"stop", [&] { s.b().stop(second); }},
-                       {"restart", [&] { s.b().restart(second); }},
-                       {"status", [&] { (void)s.b().query(second); }}});
+    check_each_throws(errc::already_installed, "another instance's job (not --name web2)", every_verb(s, second));
     CHECK(test::read_all(s.plist(first)) == text);
     CHECK(s.b().query(first).state == status::running);
     s.b().uninstall(first);

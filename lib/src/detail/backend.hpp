@@ -36,11 +36,25 @@ public:
 
 std::unique_ptr<backend> make_native_backend();
 
-/// How long after config::stop_timeout a manager's own SIGKILL comes
-/// (systemd's TimeoutStopSec=, the SysV script's STOP_SCHEDULE): run() ends
-/// a stop() that overran the stop timeout itself, with 124 and its log line
-/// (written within 1 s), and this leaves it the time to.
+/// How long after config::stop_timeout a manager's own SIGKILL comes: run()
+/// ends a stop() that overran the stop timeout itself, with 124 and its log
+/// line (written within 1 s), and this leaves it the time to. The manager
+/// counts from its stop request, run() from the start of stop(), a little
+/// later.
 inline constexpr std::chrono::seconds stop_kill_margin{2};
+
+/// How long a manager may wait for a stop before it kills the service:
+/// systemd's TimeoutStopSec=, the SysV script's STOP_SCHEDULE, launchd's
+/// ExitTimeOut, the SCM's pre-shutdown timeout.
+inline std::chrono::milliseconds manager_stop_limit(const config& cfg) noexcept {
+    return cfg.stop_timeout + stop_kill_margin;
+}
+
+/// Whether the manager starts the service at boot (start types automatic
+/// and delayed).
+inline bool starts_at_boot(const config& cfg) noexcept {
+    return cfg.start_type == start_type::automatic || cfg.start_type == start_type::delayed;
+}
 
 /// This program's absolute path (/proc/self/exe, _NSGetExecutablePath,
 /// GetModuleFileNameW). Defined per platform.
