@@ -16,6 +16,11 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
+#if !defined(_WIN32)
+#include <csignal>
+#include <pthread.h>
+#endif
 
 namespace servicekit {
 
@@ -96,11 +101,31 @@ watcher::~watcher() {
     state_->cv.notify_all();
 }
 
+// A thread of servicekit's own, with every signal blocked: a signal sent to
+// the process then reaches only the program's threads, and none that run()
+// unblocked on its thread (a parent's blocked SIGTERM) reaches a thread that
+// outlives run(), to meet the program's own handler or SIG_DFL there.
+template <class F>
+std::thread quiet_thread(F&& f) {
+#if defined(_WIN32)
+    return std::thread(std::forward<F>(f));
+#else
+    sigset_t all, before;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &before);
+    struct put_back {
+        const sigset_t& mask;
+        ~put_back() { ::pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+    } restore{before};
+    return std::thread(std::forward<F>(f));
+#endif
+}
+
 bool watcher::prepare() noexcept {
     if (state_) return true;
     try {
         auto s = std::make_shared<state>();
-        std::thread([s] {
+        quiet_thread([s] {
             std::unique_lock lock(s->m);
             while (!s->closing) {
                 if (!s->armed) {
@@ -160,7 +185,7 @@ void watcher::disarm() noexcept {
         std::_Exit(exit_stop_timeout);
     };
     try {
-        std::thread(say).detach();
+        quiet_thread(say).detach();
     } catch (...) {  // no thread to spare: say it here, and hope
         say();
     }
