@@ -35,7 +35,10 @@ inline constexpr int exit_stop_timeout = 124;
 /// had blocked them; on Linux, from the stop until it returns, SIGRTMAX carries
 /// the stop timeout. As it returns it puts the dispositions back and blocks
 /// again those of the signals it unblocked that were blocked before; a change
-/// the service made to its thread's mask meanwhile stays.
+/// the service made to its thread's mask meanwhile stays. A thread
+/// servicekit starts itself (the stop timeout's, where there is no POSIX
+/// timer) blocks every signal, so a signal sent to the process reaches only
+/// the program's own threads.
 ///
 /// Blocks the calling thread, which must be the main thread; call it once per
 /// process. The service's callbacks run on this thread, except under the
